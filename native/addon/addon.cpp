@@ -1,0 +1,18 @@
+// Module entry: registers the exported functions. No logic lives here.
+#include "bindings.h"
+
+namespace moondream::addon {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    exports.Set("ggmlInfo", Napi::Function::New(env, GgmlInfoBinding, "ggmlInfo"));
+    exports.Set("ggmlTypeTraits", Napi::Function::New(env, GgmlTypeTraitsBinding, "ggmlTypeTraits"));
+    exports.Set("readGgufInfo", Napi::Function::New(env, ReadGgufInfoBinding, "readGgufInfo"));
+    return exports;
+}
+
+}  // namespace moondream::addon
+
+// NODE_API_MODULE pastes the name into an identifier, so it needs an unqualified one.
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return moondream::addon::Init(env, exports); }
+
+NODE_API_MODULE(moondream_ggml, InitModule)

@@ -1,0 +1,14 @@
+// The functions the addon exports; each lives in its own *_binding.cpp.
+#pragma once
+
+#include <napi.h>
+
+#include "moondream.h"
+
+namespace moondream::addon {
+
+Napi::Value GgmlInfoBinding(const Napi::CallbackInfo & info);
+Napi::Value GgmlTypeTraitsBinding(const Napi::CallbackInfo & info);
+Napi::Value ReadGgufInfoBinding(const Napi::CallbackInfo & info);
+
+}  // namespace moondream::addon

@@ -1,0 +1,125 @@
+// moondream-ggml native API: plain C++17, no Node types. The N-API layer (native/addon) only
+// translates these values to JavaScript. Errors are returned as values, never thrown across this
+// boundary, so a bad file or argument can always become a typed JS error instead of an abort.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace moondream {
+
+// Stable error codes; their names (ERR_*) are part of the public JS API.
+enum class ErrorCode {
+    invalid_argument,
+    model_format,
+    io,
+    out_of_memory,
+    aborted,
+    disposed,
+    context_overflow,
+    image_decode,
+    internal,
+};
+
+// "ERR_MODEL_FORMAT" etc.
+const char * error_code_name(ErrorCode code);
+
+struct Error {
+    ErrorCode code;
+    std::string message;
+};
+
+// A value or an error. Deliberately small: this is the only error channel of the API.
+template <typename T>
+class Result {
+public:
+    Result(T value) : state_(std::move(value)) {}
+    Result(Error error) : state_(std::move(error)) {}
+
+    bool ok() const { return std::holds_alternative<T>(state_); }
+    T & value() { return std::get<T>(state_); }
+    const T & value() const { return std::get<T>(state_); }
+    const Error & error() const { return std::get<Error>(state_); }
+
+private:
+    std::variant<T, Error> state_;
+};
+
+// ---- ggml build and machine facts --------------------------------------------------------------
+
+struct CpuFeature {
+    std::string name;  // "AVX2", "FMA", "F16C", "AVX512", ...
+    bool present;
+};
+
+struct GgmlTypeTraits {
+    int id;
+    std::string name;      // ggml's own name: "f32", "q4_0", ...
+    int64_t block_size;    // elements per block
+    uint64_t type_size;    // bytes per block
+    bool quantized;
+};
+
+struct GgmlInfo {
+    std::string ggml_commit;   // llama.cpp commit the vendored ggml came from
+    std::string ggml_version;  // ggml's own version string
+    std::vector<CpuFeature> cpu_features;
+    int physical_cores;        // default thread count
+    int logical_cpus;
+};
+
+GgmlInfo ggml_info();
+
+// Every ggml type that has a real layout (removed type ids are skipped).
+std::vector<GgmlTypeTraits> ggml_type_traits();
+
+// Physical cores of this machine (hyper-threads not counted); at least 1.
+int physical_core_count();
+
+// ---- GGUF metadata -----------------------------------------------------------------------------
+
+// Numbering follows GGUF's own type ids.
+enum class GgufType : int {
+    uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6,
+    boolean = 7, string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12,
+};
+
+const char * gguf_type_label(GgufType type);  // "uint8", ..., "bool", "string", "array"
+
+// One scalar: unsigned ints as uint64_t, signed as int64_t, floats as double.
+using GgufScalar = std::variant<uint64_t, int64_t, double, bool, std::string>;
+
+struct GgufValue {
+    GgufType type;                  // GgufType::array for arrays
+    GgufType item_type;             // element type for arrays, == type otherwise
+    std::vector<GgufScalar> items;  // one element for scalars
+};
+
+struct GgufTensorInfo {
+    std::string name;
+    int type;                    // ggml_type id
+    std::string type_name;       // ggml's name for it
+    std::vector<int64_t> shape;  // ggml ne order (fastest first), trailing 1s dropped, >= 1 dim
+    uint64_t offset;             // from the start of the data section
+    uint64_t size;               // bytes
+};
+
+struct GgufInfo {
+    uint32_t version;
+    uint64_t alignment;
+    uint64_t data_offset;  // absolute file offset of the data section
+    uint64_t file_size;
+    std::vector<std::pair<std::string, GgufValue>> metadata;  // in file order
+    std::vector<GgufTensorInfo> tensors;                       // in file order
+};
+
+// Reads and validates a GGUF file's header, metadata and tensor table (not the tensor data).
+// Fails with ErrorCode::io when the file cannot be read, ErrorCode::model_format when it is not a
+// well-formed GGUF file (the message says what is wrong).
+Result<GgufInfo> read_gguf_info(const std::string & path);
+
+}  // namespace moondream

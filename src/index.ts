@@ -1,0 +1,8 @@
+export { MoondreamError, type MoondreamErrorCode } from './errors.js';
+export { ggmlInfo, type GgmlInfo } from './ggml-info.js';
+export { readGgufInfo } from './gguf/read.js';
+export { GgufWriter, writeGguf, GGUF_VERSION, GGUF_DEFAULT_ALIGNMENT, type GgufTensorEntry, type GgufWriterOptions } from './gguf/writer.js';
+export { GGML_TYPES, tensorByteSize, type GgmlTypeName } from './gguf/ggml-types.js';
+export type {
+  GgufInfo, GgufMetadataEntry, GgufTensorInfo, GgufValue, GgufScalar, GgufArray, GgufScalarType,
+} from './gguf/types.js';

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { addon } from '../../src/binding.js';
+import { GGML_TYPES, ggmlInfo } from '../../src/index.js';
+
+const pin = JSON.parse(readFileSync(new URL('../../../vendor/ggml.pin.json', import.meta.url), 'utf8')) as {
+  llamaCppCommit: string; ggmlVersion: string;
+};
+
+describe('ggmlInfo()', () => {
+  const info = ggmlInfo();
+
+  it('reports the pinned ggml commit and version', () => {
+    assert.equal(info.ggmlCommit, pin.llamaCppCommit);
+    assert.equal(info.ggmlVersion, pin.ggmlVersion);
+  });
+
+  it('reports the CPU features ggml detects, as booleans', () => {
+    for (const name of ['AVX', 'AVX2', 'FMA', 'F16C', 'AVX512', 'NEON']) {
+      assert.equal(typeof info.cpuFeatures[name], 'boolean', name);
+    }
+    if (process.arch === 'x64') assert.equal(info.cpuFeatures.SSE3, true);
+  });
+
+  it('defaults to one thread per physical core', () => {
+    assert.ok(Number.isInteger(info.defaultThreads) && info.defaultThreads >= 1);
+    assert.equal(info.defaultThreads, info.physicalCores);
+    assert.ok(info.physicalCores <= info.logicalCpus);
+  });
+});
+
+describe('the GGUF writer type table', () => {
+  it('agrees with ggml on id, block size and bytes per block for every type it writes', () => {
+    const native = new Map(addon().ggmlTypeTraits().map((t) => [t.name, t]));
+    for (const [name, ours] of Object.entries(GGML_TYPES)) {
+      const theirs = native.get(name);
+      assert.ok(theirs, `ggml has no type named ${name}`);
+      assert.deepEqual({ id: theirs.id, blockSize: theirs.blockSize, typeSize: theirs.typeSize }, ours, name);
+    }
+  });
+});
