@@ -28,6 +28,7 @@ export interface NativeAddon {
   ggmlInfo(): NativeGgmlInfo;
   ggmlTypeTraits(): NativeGgmlTypeTraits[];
   readGgufInfo(path: string): Promise<GgufInfo>;
+  quantize(typeId: number, values: Float32Array, rowLength: number, threads: number): Promise<Uint8Array>;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -7,6 +7,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("ggmlInfo", Napi::Function::New(env, GgmlInfoBinding, "ggmlInfo"));
     exports.Set("ggmlTypeTraits", Napi::Function::New(env, GgmlTypeTraitsBinding, "ggmlTypeTraits"));
     exports.Set("readGgufInfo", Napi::Function::New(env, ReadGgufInfoBinding, "readGgufInfo"));
+    exports.Set("quantize", Napi::Function::New(env, QuantizeBinding, "quantize"));
     return exports;
 }
 

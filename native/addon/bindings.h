@@ -10,5 +10,6 @@ namespace moondream::addon {
 Napi::Value GgmlInfoBinding(const Napi::CallbackInfo & info);
 Napi::Value GgmlTypeTraitsBinding(const Napi::CallbackInfo & info);
 Napi::Value ReadGgufInfoBinding(const Napi::CallbackInfo & info);
+Napi::Value QuantizeBinding(const Napi::CallbackInfo & info);
 
 }  // namespace moondream::addon

@@ -122,4 +122,11 @@ struct GgufInfo {
 // well-formed GGUF file (the message says what is wrong).
 Result<GgufInfo> read_gguf_info(const std::string & path);
 
+// ---- quantization (for the converter) ---------------------------------------------------------
+
+// Converts `n_rows` rows of `n_per_row` f32 values into ggml type `type` (f32, f16, bf16 or a
+// quantized type that needs no importance matrix) with ggml's own kernels, so the bits equal
+// llama-quantize's. Rows are split across `n_threads`.
+Result<std::vector<uint8_t>> quantize_rows(int type, const float * data, int64_t n_rows, int64_t n_per_row, int n_threads);
+
 }  // namespace moondream

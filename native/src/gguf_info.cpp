@@ -1,81 +1,16 @@
-// Reads a GGUF file's metadata and tensor table with ggml's gguf API, after our own checks of
-// the fixed header: ggml's reader is careful, but a hostile count can still make it scan for a
-// very long time (its duplicate checks are quadratic), and its reasons only reach the log.
+// Reads a GGUF file's metadata and tensor table into plain values (see gguf_file.cpp for the checks).
 #include <cstring>
 #include <memory>
 
-#include "file_handle.h"
+#include "gguf_file.h"
+#include "little_endian.h"
 #include "ggml.h"
 #include "gguf.h"
-#include "log_capture.h"
 #include "moondream.h"
 
 namespace moondream {
 
 namespace {
-
-struct GgufFree {
-    void operator()(gguf_context * ctx) const { gguf_free(ctx); }
-};
-using GgufPtr = std::unique_ptr<gguf_context, GgufFree>;
-
-// Far above any real model (the largest published GGUFs have a few thousand tensors and tens of
-// metadata keys), far below counts that would make loading hang.
-constexpr int64_t kMaxTensors = 1 << 16;
-constexpr int64_t kMaxMetadata = 1 << 16;
-// Smallest possible encodings, to reject counts the file cannot possibly hold.
-constexpr int64_t kMinKvBytes = 8 + 1 + 4 + 1;          // key length, 1-char key, type, u8 value
-constexpr int64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // name length, n_dims, one dim, type, offset
-constexpr int64_t kHeaderBytes = 4 + 4 + 8 + 8;
-
-Error format_error(const std::string & path, const std::string & what) {
-    return {ErrorCode::model_format, "'" + path + "' is not a valid GGUF file: " + what};
-}
-
-template <typename T>
-T read_le(const unsigned char * bytes) {
-    T value;
-    std::memcpy(&value, bytes, sizeof(T));  // GGUF is little-endian, as are all targets we build for
-    return value;
-}
-
-std::optional<Error> check_fixed_header(std::FILE * file, long long size, const std::string & path) {
-    unsigned char header[kHeaderBytes] = {};
-    const size_t got = std::fread(header, 1, sizeof(header), file);
-    if (got < 4) {
-        return format_error(path, "the file is " + std::to_string(size) + " bytes, too short for the GGUF magic");
-    }
-    if (std::memcmp(header, "GGUF", 4) != 0) {
-        char shown[5] = {};
-        for (int i = 0; i < 4; ++i) shown[i] = (header[i] >= 32 && header[i] < 127) ? char(header[i]) : '?';
-        return format_error(path, std::string("it starts with '") + shown + "' instead of the magic 'GGUF'");
-    }
-    if (got < sizeof(header)) {
-        return format_error(path, "the header is truncated (" + std::to_string(size) + " bytes; a GGUF header needs " +
-                                      std::to_string(kHeaderBytes) + ")");
-    }
-    const uint32_t version = read_le<uint32_t>(header + 4);
-    if (version < 2 || version > 3) {
-        return format_error(path, "GGUF version " + std::to_string(version) + " is not supported (only versions 2 and 3 are)");
-    }
-    const int64_t n_tensors = read_le<int64_t>(header + 8);
-    const int64_t n_kv = read_le<int64_t>(header + 16);
-    if (n_tensors < 0 || n_tensors > kMaxTensors) {
-        return format_error(path, "it declares " + std::to_string(n_tensors) + " tensors (at most " +
-                                      std::to_string(kMaxTensors) + " are accepted)");
-    }
-    if (n_kv < 0 || n_kv > kMaxMetadata) {
-        return format_error(path, "it declares " + std::to_string(n_kv) + " metadata entries (at most " +
-                                      std::to_string(kMaxMetadata) + " are accepted)");
-    }
-    const int64_t needed = kHeaderBytes + n_kv * kMinKvBytes + n_tensors * kMinTensorInfoBytes;
-    if (needed > size) {
-        return format_error(path, "it declares " + std::to_string(n_kv) + " metadata entries and " +
-                                      std::to_string(n_tensors) + " tensors, which cannot fit in its " +
-                                      std::to_string(size) + " bytes (truncated or corrupt)");
-    }
-    return std::nullopt;
-}
 
 GgufValue read_value(const gguf_context * ctx, int64_t id) {
     GgufValue value;
@@ -129,26 +64,6 @@ GgufValue read_value(const gguf_context * ctx, int64_t id) {
     return value;
 }
 
-std::string join_dims(const int64_t * ne) {
-    std::string out;
-    for (int i = 0; i < GGML_MAX_DIMS; ++i) out += (i ? ", " : "") + std::to_string(ne[i]);
-    return out;
-}
-
-// Bytes of a tensor, or nothing if a dimension is larger than the file could ever hold or the
-// size overflows 64 bits. ggml's reader already checked the type and the block divisibility.
-std::optional<uint64_t> checked_tensor_bytes(ggml_type type, const int64_t * ne, uint64_t file_size) {
-    const uint64_t block = uint64_t(ggml_blck_size(type));
-    const uint64_t limit = (file_size + 1) * block;
-    uint64_t bytes = uint64_t(ggml_type_size(type));
-    for (int i = 0; i < GGML_MAX_DIMS; ++i) {
-        if (ne[i] < 0 || uint64_t(ne[i]) > limit) return std::nullopt;
-        const uint64_t factor = i == 0 ? uint64_t(ne[0]) / block : uint64_t(ne[i]);
-        if (__builtin_mul_overflow(bytes, factor, &bytes)) return std::nullopt;
-    }
-    return bytes;
-}
-
 }  // namespace
 
 const char * gguf_type_label(GgufType type) {
@@ -171,63 +86,34 @@ const char * gguf_type_label(GgufType type) {
 }
 
 Result<GgufInfo> read_gguf_info(const std::string & path) {
-    std::string why;
-    FilePtr file = open_regular_file(path, why);
-    if (!file) return Error{ErrorCode::io, why};
-    const long long size = file_size(file.get());
-    if (size < 0) return Error{ErrorCode::io, "cannot read the size of '" + path + "'"};
-    if (auto error = check_fixed_header(file.get(), size, path)) return *error;
-    std::rewind(file.get());
-
-    LogCapture log;
-    gguf_init_params params = {/*no_alloc =*/true, /*ctx =*/nullptr};
-    GgufPtr ctx(gguf_init_from_file_ptr(file.get(), params));
-    if (!ctx) {
-        const std::string reason = log.text();
-        return format_error(path, reason.empty() ? "ggml's reader refused it" : reason);
-    }
+    Result<GgufFile> opened = open_gguf(path, false);
+    if (!opened.ok()) return opened.error();
+    const gguf_context * ctx = opened.value().gguf.get();
 
     GgufInfo info;
-    info.version = gguf_get_version(ctx.get());
-    info.alignment = gguf_get_alignment(ctx.get());
-    info.data_offset = gguf_get_data_offset(ctx.get());
-    info.file_size = static_cast<uint64_t>(size);
+    info.version = gguf_get_version(ctx);
+    info.alignment = gguf_get_alignment(ctx);
+    info.data_offset = gguf_get_data_offset(ctx);
+    info.file_size = opened.value().file_size;
 
-    const int64_t n_kv = gguf_get_n_kv(ctx.get());
+    const int64_t n_kv = gguf_get_n_kv(ctx);
     info.metadata.reserve(size_t(n_kv));
-    for (int64_t id = 0; id < n_kv; ++id) {
-        info.metadata.emplace_back(gguf_get_key(ctx.get(), id), read_value(ctx.get(), id));
-    }
+    for (int64_t id = 0; id < n_kv; ++id) info.metadata.emplace_back(gguf_get_key(ctx, id), read_value(ctx, id));
 
-    const int64_t n_tensors = gguf_get_n_tensors(ctx.get());
+    const int64_t n_tensors = gguf_get_n_tensors(ctx);
     info.tensors.reserve(size_t(n_tensors));
     for (int64_t id = 0; id < n_tensors; ++id) {
         GgufTensorInfo tensor;
-        tensor.name = gguf_get_tensor_name(ctx.get(), id);
-        const ggml_type type = gguf_get_tensor_type(ctx.get(), id);
+        tensor.name = gguf_get_tensor_name(ctx, id);
+        const ggml_type type = gguf_get_tensor_type(ctx, id);
         tensor.type = int(type);
         tensor.type_name = ggml_type_name(type);
-        const int64_t * ne = gguf_get_tensor_ne(ctx.get(), id);
+        const int64_t * ne = gguf_get_tensor_ne(ctx, id);
         int n_dims = GGML_MAX_DIMS;
         while (n_dims > 1 && ne[n_dims - 1] == 1) --n_dims;
         tensor.shape.assign(ne, ne + n_dims);
-        tensor.offset = gguf_get_tensor_offset(ctx.get(), id);
-        // ggml's own overflow guard is skipped when the element count itself wraps to 0 (for
-        // example 2^40 x 2^40), which would report such a tensor as 0 bytes. Recompute exactly.
-        const std::optional<uint64_t> bytes = checked_tensor_bytes(type, ne, info.file_size);
-        if (!bytes) {
-            return format_error(path, "tensor '" + tensor.name + "' has an impossible shape [" + join_dims(ne) +
-                                          "] for a file of " + std::to_string(info.file_size) + " bytes");
-        }
-        tensor.size = *bytes;
-        // ggml checks offsets against each other, not against the file: a truncated file would
-        // only show up later as a read past the end of an mmap.
-        const uint64_t end = info.data_offset + tensor.offset + tensor.size;
-        if (end > info.file_size || end < tensor.offset) {
-            return format_error(path, "tensor '" + tensor.name + "' (" + std::to_string(tensor.size) + " bytes at offset " +
-                                          std::to_string(info.data_offset + tensor.offset) + ") extends past the end of the file (" +
-                                          std::to_string(info.file_size) + " bytes): the file is truncated");
-        }
+        tensor.offset = gguf_get_tensor_offset(ctx, id);
+        tensor.size = gguf_get_tensor_size(ctx, id);  // exact: open_gguf rejected every shape that overflows
         info.tensors.push_back(std::move(tensor));
     }
     return info;

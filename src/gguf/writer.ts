@@ -274,6 +274,15 @@ export class GgufWriter {
 
   /** Completes the file and moves it to its final path. */
   async finish(): Promise<void> {
+    await this.complete();
+    await this.publish();
+  }
+
+  /**
+   * Writes the last padding and closes the file, still under `<path>.partial`: a caller that
+   * writes several files publishes them together once all are complete.
+   */
+  async complete(): Promise<void> {
     if (this.next !== this.tensors.length) {
       const missing = this.tensors[this.next]!.name;
       await this.abort();
@@ -283,8 +292,12 @@ export class GgufWriter {
       // A file without tensors still ends on an aligned boundary, as ggml's writer does.
       if (this.tensors.length > 0) await this.padTo(alignUp(this.position, this.alignment));
       await this.file.close();
-      await rename(this.partialPath, this.path);
     });
+  }
+
+  /** Moves a completed file to its final path. */
+  async publish(): Promise<void> {
+    await this.guard(() => rename(this.partialPath, this.path));
   }
 
   /** Discards everything written so far. Safe to call more than once. */

@@ -1,0 +1,37 @@
+// moondream1's behaviour that llama.cpp's keys cannot express, written under `moondream.*` so
+// our runtime is faithful to the reference (design §3; spec §7). The runtime reads these back.
+
+export const MOONDREAM1_LICENSE = 'research only, no commercial use';
+/** The Hugging Face revision of vikhyatk/moondream1 whose layout the converter targets (spec §5.3). */
+export const MOONDREAM1_REVISION = 'f6e9da68e8f1b78b8f3ee10905d56826db7a5802';
+
+export const MOONDREAM1_PROMPT = {
+  /** `{image}` marks where the 729 image rows go; text on each side is tokenized separately. */
+  template: '<image>{image}</image>\n\n{history}Question: {question}\n\nAnswer: ',
+  /** One finished turn of chat history. */
+  historyTurn: 'Question: {question}\n\nAnswer: {answer}\n\n',
+  /** The fixed question caption() asks (moondream1 has no caption head). */
+  captionQuestion: 'Describe this image.',
+  bosTokenId: 50256,
+  /** `<`, `END`, `>`: generation stops at the first of these (spec §7.3). */
+  stopTokenIds: [27, 10619, 29],
+  maxNewTokens: 256,
+  /** Stripped from the end of an answer, in this order, then whitespace (spec §7.3). */
+  stripSuffixes: ['END', '<'],
+} as const;
+
+export const MOONDREAM_KEYS = {
+  profile: 'moondream.profile',
+  license: 'moondream.license',
+  revision: 'moondream.source.revision',
+  promptTemplate: 'moondream.prompt.template',
+  promptHistoryTurn: 'moondream.prompt.history_turn',
+  captionQuestion: 'moondream.prompt.caption_question',
+  bosTokenId: 'moondream.prompt.bos_token_id',
+  stopTokenIds: 'moondream.stop_token_ids',
+  maxNewTokens: 'moondream.max_new_tokens',
+  stripSuffixes: 'moondream.answer.strip_suffixes',
+  visionGelu: 'moondream.vision.gelu',
+  projectorGelu: 'moondream.projector.gelu',
+  resize: 'moondream.vision.resize',
+} as const;
