@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MoondreamError } from './errors.js';
 import type { GgufInfo } from './gguf/types.js';
+import type { ModelInfo } from './model-info.js';
 
 export interface NativeGgmlInfo {
   ggmlCommit: string;
@@ -23,11 +24,18 @@ export interface NativeGgmlTypeTraits {
   quantized: boolean;
 }
 
+/** The native side of a loaded model (native/addon/model_wrap.cpp). */
+export interface NativeModel {
+  info(): ModelInfo;
+  dispose(): void;
+}
+
 /** What build/Release/moondream_ggml.node exports (native/addon/addon.cpp). */
 export interface NativeAddon {
   ggmlInfo(): NativeGgmlInfo;
   ggmlTypeTraits(): NativeGgmlTypeTraits[];
   readGgufInfo(path: string): Promise<GgufInfo>;
+  loadModel(textPath: string, mmprojPath: string): Promise<NativeModel>;
   quantize(typeId: number, values: Float32Array, rowLength: number, threads: number): Promise<Uint8Array>;
 }
 

@@ -1,3 +1,6 @@
+export { Moondream } from './Moondream.js';
+export type { ModelInfo } from './model-info.js';
+export type { ModelFiles, ModelSource } from './model-files.js';
 export { MoondreamError, type MoondreamErrorCode } from './errors.js';
 export { ggmlInfo, type GgmlInfo } from './ggml-info.js';
 export { readGgufInfo } from './gguf/read.js';

@@ -1,9 +1,14 @@
 // Module entry: registers the exported functions. No logic lives here.
+#include "addon_data.h"
 #include "bindings.h"
+#include "model_wrap.h"
 
 namespace moondream::addon {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    env.SetInstanceData(new AddonData());  // owned and deleted by Node with the environment
+    exports.Set("NativeModel", ModelWrap::define(env));
+    exports.Set("loadModel", Napi::Function::New(env, LoadModelBinding, "loadModel"));
     exports.Set("ggmlInfo", Napi::Function::New(env, GgmlInfoBinding, "ggmlInfo"));
     exports.Set("ggmlTypeTraits", Napi::Function::New(env, GgmlTypeTraitsBinding, "ggmlTypeTraits"));
     exports.Set("readGgufInfo", Napi::Function::New(env, ReadGgufInfoBinding, "readGgufInfo"));

@@ -19,7 +19,7 @@ Napi::Value GgmlInfoBinding(const Napi::CallbackInfo & info) {
 
 Napi::Value GgmlTypeTraitsBinding(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    const std::vector<GgmlTypeTraits> all = ggml_type_traits();
+    const std::vector<GgmlTypeTraits> all = list_ggml_types();
     Napi::Array out = Napi::Array::New(env, all.size());
     for (size_t i = 0; i < all.size(); ++i) {
         Napi::Object traits = Napi::Object::New(env);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -75,7 +76,7 @@ struct GgmlInfo {
 GgmlInfo ggml_info();
 
 // Every ggml type that has a real layout (removed type ids are skipped).
-std::vector<GgmlTypeTraits> ggml_type_traits();
+std::vector<GgmlTypeTraits> list_ggml_types();
 
 // Physical cores of this machine (hyper-threads not counted); at least 1.
 int physical_core_count();
@@ -121,6 +122,82 @@ struct GgufInfo {
 // Fails with ErrorCode::io when the file cannot be read, ErrorCode::model_format when it is not a
 // well-formed GGUF file (the message says what is wrong).
 Result<GgufInfo> read_gguf_info(const std::string & path);
+
+// ---- models ------------------------------------------------------------------------------------
+
+struct TextHparams {
+    int n_vocab = 0;     // embedding rows
+    int n_embd = 0;
+    int n_layer = 0;
+    int n_head = 0;
+    int n_ff = 0;
+    int n_ctx_train = 0;
+    int n_rot = 0;       // rotary dimensions per head (NeoX style, the first n_rot)
+    float norm_eps = 0;
+    float rope_base = 0;
+};
+
+enum class Gelu { erf, tanh };
+enum class ResizeMode { stretch, letterbox };
+
+struct VisionHparams {
+    int image_size = 0;
+    int patch_size = 0;
+    int n_embd = 0;
+    int n_head = 0;
+    int n_ff = 0;
+    int n_block_file = 0;  // blocks stored in the file
+    int n_block_run = 0;   // blocks the graph runs (moondream2 files carry one unused copy)
+    int n_proj_inner = 0;
+    int n_proj_out = 0;    // must equal the text model's n_embd
+    float norm_eps = 0;
+    float mean[3] = {0, 0, 0};
+    float std[3] = {1, 1, 1};
+    bool ffn_names_swapped = false;  // legacy llava naming: ffn_down holds fc1
+};
+
+// How the model is prompted and stopped; from the moondream.* keys, or the moondream2 GGUF
+// semantics for files without them (design §3).
+struct PromptProfile {
+    std::string name;             // "moondream1" or "moondream2-gguf"
+    std::string template_text;    // "{image}" marks the image rows; "{history}", "{question}"
+    std::string history_turn;     // "{question}", "{answer}"
+    std::string caption_question;
+    int bos_token_id = -1;        // -1: no BOS
+    std::vector<int> stop_token_ids;
+    int max_new_tokens = 0;
+    std::vector<std::string> strip_suffixes;
+    std::string license;
+    std::string revision;
+};
+
+struct VisionProfile {
+    Gelu vision_gelu = Gelu::erf;
+    Gelu projector_gelu = Gelu::erf;
+    ResizeMode resize = ResizeMode::stretch;
+};
+
+struct LoadParams {
+    std::string text_path;
+    std::string mmproj_path;  // empty: text model only
+};
+
+struct ModelInfo {
+    TextHparams text;
+    PromptProfile prompt;
+    bool has_vision = false;
+    VisionHparams vision;
+    VisionProfile vision_profile;
+    size_t mapped_bytes = 0;
+};
+
+// A loaded model: immutable weights, shareable between sessions and threads.
+class Model;
+
+// Opens, validates and memory-maps the text model (and the mmproj when given). Fails with
+// ERR_IO / ERR_MODEL_FORMAT naming the file, key or tensor at fault.
+Result<std::shared_ptr<Model>> load_model(const LoadParams & params);
+ModelInfo describe_model(const Model & model);
 
 // ---- quantization (for the converter) ---------------------------------------------------------
 

@@ -38,10 +38,10 @@ GgmlInfo ggml_info() {
     return info;
 }
 
-std::vector<GgmlTypeTraits> ggml_type_traits() {
+std::vector<GgmlTypeTraits> list_ggml_types() {
     std::vector<GgmlTypeTraits> out;
     for (int id = 0; id < GGML_TYPE_COUNT; ++id) {
-        const ::ggml_type_traits * traits = ggml_get_type_traits(static_cast<ggml_type>(id));
+        const ggml_type_traits * traits = ggml_get_type_traits(static_cast<ggml_type>(id));
         if (traits == nullptr || traits->blck_size == 0 || traits->type_size == 0) continue;  // removed ids
         out.push_back({id, traits->type_name, traits->blck_size, traits->type_size, traits->is_quantized});
     }

@@ -32,7 +32,7 @@ Result<std::vector<uint8_t>> quantize_rows(int type_id, const float * data, int6
     if (!can_produce(type) || ggml_quantize_requires_imatrix(type)) {
         return Error{ErrorCode::invalid_argument, std::string("the converter cannot produce ggml type ") + ggml_type_name(type)};
     }
-    const ::ggml_type_traits * traits = ggml_get_type_traits(type);
+    const ggml_type_traits * traits = ggml_get_type_traits(type);
     if (n_rows < 0 || n_per_row <= 0 || n_per_row % traits->blck_size != 0) {
         return Error{ErrorCode::invalid_argument, "a row of " + std::to_string(n_per_row) + " values is not a whole number of " +
                                                       ggml_type_name(type) + " blocks (" + std::to_string(traits->blck_size) + ")"};

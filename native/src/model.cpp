@@ -1,0 +1,38 @@
+#include "model.h"
+
+#include "try.h"
+
+namespace moondream {
+
+Result<std::shared_ptr<Model>> load_model(const LoadParams & params) {
+    if (params.text_path.empty()) return Error{ErrorCode::invalid_argument, "no text model path given"};
+    auto model = std::make_shared<Model>();
+    MD_ASSIGN_OR_RETURN(model->text, load_text_model(params.text_path));
+    if (!params.mmproj_path.empty()) {
+        MD_ASSIGN_OR_RETURN(model->vision, load_vision_model(params.mmproj_path));
+        const int text_width = model->text->hp.n_embd;
+        if (model->vision->hp.n_proj_out != text_width) {
+            return Error{ErrorCode::model_format, "'" + params.mmproj_path + "' projects images to " +
+                                                      std::to_string(model->vision->hp.n_proj_out) + " values but the text model '" +
+                                                      params.text_path + "' embeds " + std::to_string(text_width) +
+                                                      ": the files are not a pair"};
+        }
+    }
+    return model;
+}
+
+ModelInfo describe_model(const Model & model) {
+    ModelInfo info;
+    info.text = model.text->hp;
+    info.prompt = model.text->prompt;
+    info.mapped_bytes = model.text->file->mapped_bytes();
+    if (model.vision) {
+        info.has_vision = true;
+        info.vision = model.vision->hp;
+        info.vision_profile = model.vision->profile;
+        info.mapped_bytes += model.vision->file->mapped_bytes();
+    }
+    return info;
+}
+
+}  // namespace moondream

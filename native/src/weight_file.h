@@ -1,0 +1,55 @@
+// One model file (text or mmproj): its validated metadata, its tensors checked by name, shape and
+// type before any graph uses them, and its bytes memory-mapped so weights are used in place.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ggml-backend.h"
+#include "ggml-cpp.h"
+#include "gguf_file.h"
+#include "gguf_keys.h"
+#include "mapped_file.h"
+
+namespace moondream {
+
+using Status = std::optional<Error>;
+
+// What a tensor is used for decides which ggml types the graphs can take for it.
+enum class TensorUse {
+    vector,   // norms and biases: added or multiplied elementwise, must be f32
+    matrix,   // a matmul weight: any type ggml's CPU backend can multiply
+    dense,    // used by ops that need plain floats (conv kernel, position table): f32 or f16
+    embedding // token embedding rows read with get_rows: any type with a to_float
+};
+
+class WeightFile {
+public:
+    static Result<std::unique_ptr<WeightFile>> open(const std::string & path);
+
+    const GgufKeys & keys() const { return keys_; }
+    const std::string & path() const { return path_; }
+    gguf_context * gguf() const { return file_.gguf.get(); }
+
+    bool has(const std::string & name) const;
+    // The tensor `name`, checked to have exactly the shape `ne` (ggml order; missing trailing dims
+    // are 1) and a type fit for `use`.
+    Result<ggml_tensor *> tensor(const std::string & name, std::vector<int64_t> ne, TensorUse use) const;
+    // The tensor's ne without checks, for shape-based detection (nullptr if absent).
+    const ggml_tensor * peek(const std::string & name) const;
+
+    // Maps the file and points every tensor at its bytes. Call after all checks passed.
+    Status map_weights();
+    size_t mapped_bytes() const { return mapping_ ? mapping_->size() : 0; }
+
+private:
+    WeightFile(std::string path, GgufFile file);
+    std::string path_;
+    GgufFile file_;
+    GgufKeys keys_;
+    std::optional<MappedFile> mapping_;
+    ggml_backend_buffer_ptr buffer_;
+};
+
+}  // namespace moondream

@@ -1,0 +1,51 @@
+/** What a loaded model is: its dimensions and how it is prompted (from the GGUF pair). */
+export interface ModelInfo {
+  text: {
+    vocabSize: number;
+    embeddingLength: number;
+    blockCount: number;
+    headCount: number;
+    feedForwardLength: number;
+    contextLength: number;
+    ropeDimensions: number;
+    ropeBase: number;
+    layerNormEpsilon: number;
+  };
+  prompt: {
+    /** "moondream1" for our files; "moondream2-gguf" for files without moondream.* keys. */
+    name: string;
+    template: string;
+    historyTurn: string;
+    captionQuestion: string;
+    /** -1 when no BOS is prepended. */
+    bosTokenId: number;
+    stopTokenIds: number[];
+    maxNewTokens: number;
+    stripSuffixes: string[];
+    license: string;
+    revision: string;
+  };
+  vision: null | {
+    imageSize: number;
+    patchSize: number;
+    embeddingLength: number;
+    headCount: number;
+    feedForwardLength: number;
+    /** Blocks stored in the file; moondream2 files carry one extra that is not run. */
+    blockCountInFile: number;
+    /** Blocks the encoder runs. */
+    blockCount: number;
+    projectionInner: number;
+    projectionDim: number;
+    layerNormEpsilon: number;
+    /** Legacy llava naming (ffn_down holds fc1) was detected by shape and undone. */
+    ffnNamesSwapped: boolean;
+    gelu: 'erf' | 'tanh';
+    projectorGelu: 'erf' | 'tanh';
+    resize: 'stretch' | 'letterbox';
+    imageMean: number[];
+    imageStd: number[];
+  };
+  /** Bytes of the memory-mapped files. */
+  mappedBytes: number;
+}
