@@ -1,14 +1,81 @@
-import { addon, type NativeModel } from './binding.js';
+import { linkAbortSignal } from './abort.js';
+import { addon, type NativeModel, type NativeSessionOptions } from './binding.js';
 import { MoondreamError, fromNativeError } from './errors.js';
 import type { ModelInfo } from './model-info.js';
 import { resolveModelFiles, type ModelFiles, type ModelSource } from './model-files.js';
+import {
+  optionalEnum, optionalFunction, optionalInteger, optionalNumber, optionalSignal, optionsObject, tokenIds,
+} from './options.js';
+
+export interface LoadOptions {
+  /** Compute threads; default: the physical core count. */
+  threads?: number;
+  /** KV cache positions; default 2048 (the model's maximum). */
+  contextSize?: number;
+  /** Positions per prefill graph; default 1024. */
+  batchSize?: number;
+  /** KV cache precision; default "f16". */
+  kvCacheType?: 'f16' | 'f32';
+  /**
+   * The text MLP's tanh GELU: "exact" (default) computes it in f32 as the reference does; "fast"
+   * uses ggml's f16 lookup table, as llama.cpp does.
+   */
+  gelu?: 'exact' | 'fast';
+}
+
+export interface SamplingOptions {
+  /** 0 (default) is greedy decoding. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  repeatLastN?: number;
+  /** Same seed, same tokens. */
+  seed?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** New tokens at most; default: the model profile's (256 for moondream1). */
+  maxTokens?: number;
+  /** Generation ends after one of these tokens (it is included). Default: none. */
+  stopTokenIds?: readonly number[];
+  /** Called with each new token id, in order, as it is produced. */
+  onToken?: (token: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface GenerateResult {
+  tokens: number[];
+  stoppedByToken: boolean;
+  timings: { promptTokens: number; prefillMs: number; decodeMs: number; tokensPerSecond: number };
+}
+
+function sessionOptions(value: unknown): NativeSessionOptions {
+  const o = optionsObject(value, 'options');
+  const out: NativeSessionOptions = {};
+  const threads = optionalInteger(o.threads, 'options.threads', 1, 1024);
+  const contextSize = optionalInteger(o.contextSize, 'options.contextSize', 1, 1 << 20);
+  const batchSize = optionalInteger(o.batchSize, 'options.batchSize', 1, 1 << 16);
+  const kvCacheType = optionalEnum(o.kvCacheType, 'options.kvCacheType', ['f16', 'f32'] as const);
+  const gelu = optionalEnum(o.gelu, 'options.gelu', ['exact', 'fast'] as const);
+  if (threads !== undefined) out.threads = threads;
+  if (contextSize !== undefined) out.contextSize = contextSize;
+  if (batchSize !== undefined) out.batchSize = batchSize;
+  if (kvCacheType !== undefined) out.kvCacheType = kvCacheType;
+  if (gelu !== undefined) out.gelu = gelu;
+  return out;
+}
 
 /** A loaded moondream model: weights memory-mapped, validated against the expected layout. */
 export class Moondream {
   private native: NativeModel | null;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly vocabSize: number;
 
   private constructor(native: NativeModel, readonly files: Readonly<ModelFiles>) {
     this.native = native;
+    this.vocabSize = native.info().text.vocabSize;
   }
 
   /**
@@ -16,10 +83,11 @@ export class Moondream {
    * `moondream1-mmproj-*.gguf`, or explicit `{ text, mmproj }` paths (`mmproj` may be omitted to
    * load the text model alone). Every key, tensor name, shape and type is checked before use.
    */
-  static async load(source: ModelSource): Promise<Moondream> {
+  static async load(source: ModelSource, options?: LoadOptions): Promise<Moondream> {
+    const session = sessionOptions(options);
     const files = await resolveModelFiles(source);
     try {
-      const native = await addon().loadModel(files.text, files.mmproj ?? '');
+      const native = await addon().loadModel(files.text, files.mmproj ?? '', session);
       return new Moondream(native, Object.freeze({ ...files }));
     } catch (error) {
       throw fromNativeError(error);
@@ -31,6 +99,58 @@ export class Moondream {
     return this.use().info();
   }
 
+  /** Logits of the last position after `tokens`, from an empty context (a test and tool surface). */
+  async evaluate(tokens: readonly number[], options?: { signal?: AbortSignal }): Promise<Float32Array> {
+    const ids = tokenIds(tokens, 'tokens', this.vocabSize);
+    const signal = optionalSignal(optionsObject(options, 'options').signal, 'options.signal');
+    return this.serial(async (native) => {
+      const link = linkAbortSignal(signal);
+      try {
+        return await native.evaluate(ids, link.flag);
+      } finally {
+        link.dispose();
+      }
+    });
+  }
+
+  /** Prefills `tokens` from an empty context, then samples new tokens (greedy by default). */
+  async generate(tokens: readonly number[], options?: GenerateOptions): Promise<GenerateResult> {
+    const ids = tokenIds(tokens, 'tokens', this.vocabSize);
+    const o = optionsObject(options, 'options');
+    const maxTokens = optionalInteger(o.maxTokens, 'options.maxTokens', 0, 1 << 20) ?? this.info.prompt.maxNewTokens;
+    const stops = o.stopTokenIds === undefined ? new Int32Array(0) : tokenIds(o.stopTokenIds, 'options.stopTokenIds', this.vocabSize);
+    const onToken = optionalFunction<(token: number) => void>(o.onToken, 'options.onToken');
+    const signal = optionalSignal(o.signal, 'options.signal');
+    const sampling = {
+      temperature: optionalNumber(o.temperature, 'options.temperature', 0, 100),
+      topK: optionalInteger(o.topK, 'options.topK', 0, 1 << 20),
+      topP: optionalNumber(o.topP, 'options.topP', 0, 1, true),
+      minP: optionalNumber(o.minP, 'options.minP', 0, 1),
+      repeatPenalty: optionalNumber(o.repeatPenalty, 'options.repeatPenalty', 0, 100, true),
+      repeatLastN: optionalInteger(o.repeatLastN, 'options.repeatLastN', 0, 1 << 20),
+      seed: optionalInteger(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),
+    };
+    return this.serial(async (native) => {
+      const link = linkAbortSignal(signal);
+      try {
+        const result = await native.generate(ids, { maxTokens, stopTokenIds: stops, ...sampling }, onToken, link.flag);
+        const tokensOut = Array.from(result.tokens);
+        return {
+          tokens: tokensOut,
+          stoppedByToken: result.stoppedByToken,
+          timings: {
+            promptTokens: result.promptTokens,
+            prefillMs: result.prefillMs,
+            decodeMs: result.decodeMs,
+            tokensPerSecond: result.decodeMs > 0 ? (Math.max(0, tokensOut.length - 1) * 1000) / result.decodeMs : 0,
+          },
+        };
+      } finally {
+        link.dispose();
+      }
+    });
+  }
+
   /** Frees the model. Later calls throw ERR_DISPOSED. Safe to call twice. */
   dispose(): void {
     this.native?.dispose();
@@ -39,6 +159,15 @@ export class Moondream {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.dispose();
+  }
+
+  /** Runs native work one call at a time, in call order; a failure does not block later calls. */
+  private serial<T>(work: (native: NativeModel) => Promise<T>): Promise<T> {
+    const run = this.tail.then(() => work(this.use()));
+    this.tail = run.catch(() => undefined);
+    return run.catch((error: unknown) => {
+      throw fromNativeError(error);
+    });
   }
 
   private use(): NativeModel {

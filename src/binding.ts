@@ -24,10 +24,46 @@ export interface NativeGgmlTypeTraits {
   quantized: boolean;
 }
 
+export interface NativeAbortFlag {
+  abort(): void;
+  readonly aborted: boolean;
+}
+
+export interface NativeGenerateOptions {
+  maxTokens: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  repeatLastN?: number;
+  seed?: number;
+  stopTokenIds?: Int32Array;
+}
+
+export interface NativeGenerateResult {
+  tokens: Int32Array;
+  stoppedByToken: boolean;
+  promptTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export interface NativeSessionOptions {
+  threads?: number;
+  contextSize?: number;
+  batchSize?: number;
+  kvCacheType?: 'f16' | 'f32';
+  gelu?: 'exact' | 'fast';
+}
+
 /** The native side of a loaded model (native/addon/model_wrap.cpp). */
 export interface NativeModel {
   info(): ModelInfo;
   dispose(): void;
+  evaluate(tokens: Int32Array, abort?: NativeAbortFlag): Promise<Float32Array>;
+  generate(tokens: Int32Array, options: NativeGenerateOptions, onToken?: (token: number) => void,
+    abort?: NativeAbortFlag): Promise<NativeGenerateResult>;
 }
 
 /** What build/Release/moondream_ggml.node exports (native/addon/addon.cpp). */
@@ -35,7 +71,8 @@ export interface NativeAddon {
   ggmlInfo(): NativeGgmlInfo;
   ggmlTypeTraits(): NativeGgmlTypeTraits[];
   readGgufInfo(path: string): Promise<GgufInfo>;
-  loadModel(textPath: string, mmprojPath: string): Promise<NativeModel>;
+  loadModel(textPath: string, mmprojPath: string, options: NativeSessionOptions): Promise<NativeModel>;
+  NativeAbortFlag: new () => NativeAbortFlag;
   quantize(typeId: number, values: Float32Array, rowLength: number, threads: number): Promise<Uint8Array>;
 }
 

@@ -1,4 +1,4 @@
-export { Moondream } from './Moondream.js';
+export { Moondream, type LoadOptions, type GenerateOptions, type GenerateResult, type SamplingOptions } from './Moondream.js';
 export type { ModelInfo } from './model-info.js';
 export type { ModelFiles, ModelSource } from './model-files.js';
 export { MoondreamError, type MoondreamErrorCode } from './errors.js';

@@ -1,4 +1,5 @@
 // Module entry: registers the exported functions. No logic lives here.
+#include "abort_flag.h"
 #include "addon_data.h"
 #include "bindings.h"
 #include "model_wrap.h"
@@ -8,6 +9,7 @@ namespace moondream::addon {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     env.SetInstanceData(new AddonData());  // owned and deleted by Node with the environment
     exports.Set("NativeModel", ModelWrap::define(env));
+    exports.Set("NativeAbortFlag", AbortFlagWrap::define(env));
     exports.Set("loadModel", Napi::Function::New(env, LoadModelBinding, "loadModel"));
     exports.Set("ggmlInfo", Napi::Function::New(env, GgmlInfoBinding, "ggmlInfo"));
     exports.Set("ggmlTypeTraits", Napi::Function::New(env, GgmlTypeTraitsBinding, "ggmlTypeTraits"));

@@ -2,6 +2,7 @@
 
 #include "addon_data.h"
 #include "js_errors.h"
+#include "text_workers.h"
 
 namespace moondream::addon {
 
@@ -83,8 +84,8 @@ Napi::Object info_to_js(Napi::Env env, const ModelInfo & info) {
 
 class LoadModelWorker : public Napi::AsyncWorker {
 public:
-    LoadModelWorker(Napi::Env env, LoadParams params)
-        : Napi::AsyncWorker(env, "moondream:loadModel"), params_(std::move(params)), deferred_(env) {}
+    LoadModelWorker(Napi::Env env, LoadParams params, SessionParams session)
+        : Napi::AsyncWorker(env, "moondream:loadModel"), params_(std::move(params)), session_(session), deferred_(env) {}
 
     Napi::Promise promise() const { return deferred_.Promise(); }
 
@@ -93,7 +94,7 @@ public:
     void OnOK() override {
         Napi::Env env = Env();
         if (result_->ok()) {
-            deferred_.Resolve(ModelWrap::wrap(env, result_->value()));
+            deferred_.Resolve(ModelWrap::wrap(env, result_->value(), session_));
         } else {
             deferred_.Reject(make_js_error(env, result_->error()).Value());
         }
@@ -101,6 +102,7 @@ public:
 
 private:
     LoadParams params_;
+    SessionParams session_;
     Napi::Promise::Deferred deferred_;
     std::optional<Result<std::shared_ptr<Model>>> result_;
 };
@@ -111,14 +113,19 @@ Napi::Function ModelWrap::define(Napi::Env env) {
     Napi::Function constructor = DefineClass(env, "NativeModel", {
         InstanceMethod<&ModelWrap::Info>("info"),
         InstanceMethod<&ModelWrap::Dispose>("dispose"),
+        InstanceMethod<&ModelWrap::Evaluate>("evaluate"),
+        InstanceMethod<&ModelWrap::Generate>("generate"),
     });
     addon_data(env).model_constructor = Napi::Persistent(constructor);
     return constructor;
 }
 
-Napi::Object ModelWrap::wrap(Napi::Env env, std::shared_ptr<Model> model) {
+Napi::Object ModelWrap::wrap(Napi::Env env, std::shared_ptr<Model> model, const SessionParams & params) {
     Napi::Object object = addon_data(env).model_constructor.New({});
-    ModelWrap::Unwrap(object)->model_ = std::move(model);
+    ModelWrap * wrap = ModelWrap::Unwrap(object);
+    wrap->model_ = std::move(model);
+    wrap->slot_ = std::make_shared<SessionSlot>();
+    wrap->slot_->params = params;
     return object;
 }
 
@@ -133,8 +140,13 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo & info) {
     return info_to_js(info.Env(), describe_model(*model(info.Env())));
 }
 
+Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo & info) { return EvaluateBinding(info); }
+
+Napi::Value ModelWrap::Generate(const Napi::CallbackInfo & info) { return GenerateBinding(info); }
+
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo & info) {
     model_.reset();
+    slot_.reset();  // work in flight holds its own reference and finishes first
     return info.Env().Undefined();
 }
 
@@ -146,7 +158,20 @@ Napi::Value LoadModelBinding(const Napi::CallbackInfo & info) {
     LoadParams params;
     params.text_path = info[0].As<Napi::String>().Utf8Value();
     params.mmproj_path = info[1].As<Napi::String>().Utf8Value();
-    auto * worker = new LoadModelWorker(env, std::move(params));
+    SessionParams session;
+    if (info.Length() > 2 && info[2].IsObject()) {
+        Napi::Object options = info[2].As<Napi::Object>();
+        auto number = [&](const char * key, double fallback) {
+            Napi::Value value = options.Get(key);
+            return value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : fallback;
+        };
+        session.n_threads = int(number("threads", 0));
+        session.n_ctx = int(number("contextSize", 2048));
+        session.n_batch = int(number("batchSize", 1024));
+        session.kv_f32 = options.Get("kvCacheType").IsString() && options.Get("kvCacheType").As<Napi::String>().Utf8Value() == "f32";
+        session.exact_gelu = !(options.Get("gelu").IsString() && options.Get("gelu").As<Napi::String>().Utf8Value() == "fast");
+    }
+    auto * worker = new LoadModelWorker(env, std::move(params), session);
     Napi::Promise promise = worker->promise();
     worker->Queue();  // node-addon-api deletes the worker when it completes
     return promise;

@@ -7,24 +7,29 @@
 #include <napi.h>
 
 #include "moondream.h"
+#include "session_slot.h"
 
 namespace moondream::addon {
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 public:
     static Napi::Function define(Napi::Env env);
-    static Napi::Object wrap(Napi::Env env, std::shared_ptr<Model> model);
+    static Napi::Object wrap(Napi::Env env, std::shared_ptr<Model> model, const SessionParams & params);
 
     explicit ModelWrap(const Napi::CallbackInfo & info);
 
     // The model, or a thrown ERR_DISPOSED.
     std::shared_ptr<Model> model(Napi::Env env) const;
+    std::shared_ptr<SessionSlot> session_slot() const { return slot_; }
 
 private:
     Napi::Value Info(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
+    Napi::Value Evaluate(const Napi::CallbackInfo & info);
+    Napi::Value Generate(const Napi::CallbackInfo & info);
 
     std::shared_ptr<Model> model_;
+    std::shared_ptr<SessionSlot> slot_;
 };
 
 Napi::Value LoadModelBinding(const Napi::CallbackInfo & info);

@@ -3,7 +3,9 @@
 // boundary, so a bad file or argument can always become a typed JS error instead of an abort.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +51,9 @@ public:
 private:
     std::variant<T, Error> state_;
 };
+
+// No value, or the error: what operations that only succeed or fail return.
+using Status = std::optional<Error>;
 
 // ---- ggml build and machine facts --------------------------------------------------------------
 
@@ -198,6 +203,62 @@ class Model;
 // ERR_IO / ERR_MODEL_FORMAT naming the file, key or tensor at fault.
 Result<std::shared_ptr<Model>> load_model(const LoadParams & params);
 ModelInfo describe_model(const Model & model);
+
+// ---- text generation -------------------------------------------------------------------------
+
+struct SamplingParams {
+    float temperature = 0.0f;     // <= 0: greedy (argmax)
+    int top_k = 0;                // 0: off
+    float top_p = 1.0f;           // 1: off
+    float min_p = 0.0f;           // 0: off
+    float repeat_penalty = 1.0f;  // 1: off; HF semantics (divide positive logits, multiply negative)
+    int repeat_last_n = 64;       // how many previous tokens the penalty looks at
+    uint64_t seed = 0;
+};
+
+struct SessionParams {
+    int n_ctx = 2048;
+    bool kv_f32 = false;   // f16 by default
+    int n_threads = 0;     // 0: physical cores
+    int n_batch = 1024;
+    bool exact_gelu = true;  // false: ggml's f16-table GELU, as llama.cpp computes it
+};
+
+// A conversation's state on a model: KV cache, compute buffers, thread pool. Not thread-safe:
+// calls on one session must be serialised.
+class Session;
+
+void destroy_session(Session * session);
+struct SessionDeleter {
+    void operator()(Session * session) const { destroy_session(session); }
+};
+using SessionPtr = std::unique_ptr<Session, SessionDeleter>;
+
+Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionParams & params);
+
+// Logits of the last position after evaluating `tokens` from an empty cache.
+Result<std::vector<float>> evaluate_tokens(Session & session, const std::vector<int32_t> & tokens, const std::atomic<bool> * abort);
+
+struct GenerateParams {
+    int max_tokens = 256;
+    SamplingParams sampling;
+    std::vector<int32_t> stop_token_ids;  // generation ends after emitting one of these
+};
+
+struct GenerateResult {
+    std::vector<int32_t> tokens;  // generated, stop token included
+    bool stopped_by_token = false;
+    double prefill_ms = 0;
+    double decode_ms = 0;
+    int prompt_tokens = 0;
+};
+
+// Called once per generated token, in order; return false to stop early.
+using TokenCallback = std::function<bool(int32_t token)>;
+
+// Prefills `prompt` from an empty cache, then samples up to max_tokens tokens.
+Result<GenerateResult> generate_tokens(Session & session, const std::vector<int32_t> & prompt, const GenerateParams & params,
+                                       const TokenCallback & on_token, const std::atomic<bool> * abort);
 
 // ---- quantization (for the converter) ---------------------------------------------------------
 

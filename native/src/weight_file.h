@@ -14,7 +14,7 @@
 
 namespace moondream {
 
-using Status = std::optional<Error>;
+
 
 // What a tensor is used for decides which ggml types the graphs can take for it.
 enum class TensorUse {

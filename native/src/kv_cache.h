@@ -1,0 +1,36 @@
+// The text model's key/value cache: per layer, keys as rows [n_embd, n_ctx] and values
+// transposed [n_ctx, n_embd] so attention multiplies them without copies.
+#pragma once
+
+#include <vector>
+
+#include "ggml-backend.h"
+#include "ggml-cpp.h"
+#include "moondream.h"
+
+namespace moondream {
+
+class KvCache {
+public:
+    static Result<std::unique_ptr<KvCache>> create(int n_layer, int n_embd, int n_ctx, ggml_type type, ggml_backend_t backend);
+
+    int capacity() const { return n_ctx_; }
+    ggml_type type() const { return type_; }
+    ggml_tensor * keys(int layer) const { return k_[size_t(layer)]; }
+    ggml_tensor * values(int layer) const { return v_[size_t(layer)]; }
+    size_t bytes() const;
+
+    // Copies positions [0, n) of every layer from `other` (same shape), for prefix reuse.
+    void copy_prefix_from(const KvCache & other, int n);
+
+private:
+    int n_ctx_ = 0;
+    int n_embd_ = 0;
+    ggml_type type_ = GGML_TYPE_F16;
+    ggml_context_ptr ctx_;
+    ggml_backend_buffer_ptr buffer_;
+    std::vector<ggml_tensor *> k_;
+    std::vector<ggml_tensor *> v_;
+};
+
+}  // namespace moondream

@@ -1,0 +1,138 @@
+#include "text_context.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "ggml-cpu.h"
+#include "text_graph.h"
+
+namespace moondream {
+
+namespace {
+
+bool abort_requested(void * data) {
+    const auto * flag = static_cast<const std::atomic<bool> *>(data);
+    return flag != nullptr && flag->load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TextContext>> TextContext::create(std::shared_ptr<const Model> model, const TextContextParams & params) {
+    const TextHparams & hp = model->text->hp;
+    if (params.n_ctx < 1 || params.n_ctx > hp.n_ctx_train) {
+        return Error{ErrorCode::invalid_argument, "the context size must be between 1 and the model's " +
+                                                      std::to_string(hp.n_ctx_train) + " positions, not " + std::to_string(params.n_ctx)};
+    }
+    if (params.kv_type != GGML_TYPE_F16 && params.kv_type != GGML_TYPE_F32) {
+        return Error{ErrorCode::invalid_argument, "the KV cache type must be f16 or f32"};
+    }
+    std::unique_ptr<TextContext> context(new TextContext());
+    context->model_ = std::move(model);
+    context->params_ = params;
+    context->params_.n_batch = std::max(1, params.n_batch);
+    context->backend_.reset(ggml_backend_cpu_init());
+    if (!context->backend_) return Error{ErrorCode::internal, "cannot start ggml's CPU backend"};
+    context->set_threads(params.n_threads);
+    auto kv = KvCache::create(hp.n_layer, hp.n_embd, params.n_ctx, params.kv_type, context->backend_.get());
+    if (!kv.ok()) return kv.error();
+    context->kv_ = std::move(kv.value());
+    context->allocator_.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(context->backend_.get())));
+    context->graph_memory_.resize(text_graph_context_size(*context->model_->text));
+    return context;
+}
+
+TextContext::~TextContext() = default;
+
+void TextContext::set_threads(int n_threads) {
+    ggml_backend_cpu_set_n_threads(backend_.get(), n_threads > 0 ? n_threads : physical_core_count());
+}
+
+void TextContext::rewind(int position) { n_past_ = std::clamp(position, 0, n_past_); }
+
+Status TextContext::append(const std::vector<int32_t> & entries, const float * rows, std::vector<float> & logits,
+                           const std::atomic<bool> * abort) {
+    const TextHparams & hp = model_->text->hp;
+    if (entries.empty()) return Error{ErrorCode::invalid_argument, "nothing to evaluate"};
+    for (int32_t id : entries) {
+        if (id == kEmbeddingRow) {
+            if (rows == nullptr) return Error{ErrorCode::invalid_argument, "an embedding row was requested but none were given"};
+        } else if (id < 0 || id >= hp.n_vocab) {
+            return Error{ErrorCode::invalid_argument, "token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                                                          std::to_string(hp.n_vocab - 1) + ")"};
+        }
+    }
+    if (int64_t(n_past_) + int64_t(entries.size()) > kv_->capacity()) {
+        return Error{ErrorCode::context_overflow, "the prompt needs " + std::to_string(n_past_ + int64_t(entries.size())) +
+                                                      " positions but the context holds " + std::to_string(kv_->capacity())};
+    }
+    const int start = n_past_;
+    const float * next_row = rows;
+    for (size_t done = 0; done < entries.size();) {
+        const int n = int(std::min<size_t>(size_t(params_.n_batch), entries.size() - done));
+        if (Status status = run_batch(entries.data() + done, n, next_row, logits, abort)) {
+            n_past_ = start;  // a failed append leaves the state as it was
+            return status;
+        }
+        done += size_t(n);
+    }
+    return std::nullopt;
+}
+
+Status TextContext::run_batch(const int32_t * entries, int n, const float *& rows, std::vector<float> & logits,
+                              const std::atomic<bool> * abort) {
+    const TextModel & text = *model_->text;
+    const TextHparams & hp = text.hp;
+    const size_t e = size_t(hp.n_embd);
+
+    // Token rows come straight out of the (possibly quantized) embedding table.
+    embeddings_.resize(size_t(n) * e);
+    const ggml_type_traits * traits = ggml_get_type_traits(text.tok_embd->type);
+    for (int i = 0; i < n; ++i) {
+        float * out = embeddings_.data() + size_t(i) * e;
+        if (entries[i] == kEmbeddingRow) {
+            std::memcpy(out, rows, e * sizeof(float));
+            rows += e;
+        } else {
+            const char * row = static_cast<const char *>(text.tok_embd->data) + size_t(entries[i]) * text.tok_embd->nb[1];
+            if (text.tok_embd->type == GGML_TYPE_F32) {
+                std::memcpy(out, row, e * sizeof(float));
+            } else {
+                traits->to_float(row, out, int64_t(e));
+            }
+        }
+    }
+
+    ggml_init_params init = {graph_memory_.size(), graph_memory_.data(), /*no_alloc =*/true};
+    ggml_context_ptr ctx(ggml_init(init));
+    TextGraph graph = build_text_graph(ctx.get(), text, *kv_, n_past_, n, params_.exact_gelu);
+    if (!ggml_gallocr_alloc_graph(allocator_.get(), graph.graph)) {
+        return Error{ErrorCode::out_of_memory, "cannot allocate the compute buffers for " + std::to_string(n) + " positions"};
+    }
+
+    ggml_backend_tensor_set(graph.embeddings, embeddings_.data(), 0, embeddings_.size() * sizeof(float));
+    std::vector<int32_t> positions(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) positions[size_t(i)] = n_past_ + i;
+    ggml_backend_tensor_set(graph.positions, positions.data(), 0, positions.size() * sizeof(int32_t));
+    const int n_kv = n_past_ + n;
+    std::vector<float> mask(size_t(n_kv) * size_t(n));
+    for (int i = 0; i < n; ++i) {
+        for (int j = 0; j < n_kv; ++j) mask[size_t(i) * size_t(n_kv) + size_t(j)] = j <= n_past_ + i ? 0.0f : -INFINITY;
+    }
+    ggml_backend_tensor_set(graph.mask, mask.data(), 0, mask.size() * sizeof(float));
+
+    ggml_backend_cpu_set_abort_callback(backend_.get(), abort_requested, const_cast<std::atomic<bool> *>(abort));
+    const ggml_status status = ggml_backend_graph_compute(backend_.get(), graph.graph);
+    ggml_backend_cpu_set_abort_callback(backend_.get(), nullptr, nullptr);
+    if (status == GGML_STATUS_ABORTED || abort_requested(const_cast<std::atomic<bool> *>(abort))) {
+        return Error{ErrorCode::aborted, "aborted"};
+    }
+    if (status != GGML_STATUS_SUCCESS) return Error{ErrorCode::internal, "ggml failed to compute the text graph"};
+
+    logits.resize(size_t(hp.n_vocab));
+    ggml_backend_tensor_get(graph.logits, logits.data(), 0, logits.size() * sizeof(float));
+    n_past_ += n;
+    return std::nullopt;
+}
+
+}  // namespace moondream

@@ -1,0 +1,62 @@
+// Runs the text model: a CPU backend with its thread pool, the KV cache, and the graph allocator.
+// One TextContext is one conversation's state; calls on it must be serialised by the caller.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "ggml-alloc.h"
+#include "ggml-backend.h"
+#include "kv_cache.h"
+#include "model.h"
+#include "weight_file.h"
+
+namespace moondream {
+
+// A prompt entry that is not a token but the next row of caller-supplied embeddings (image rows).
+constexpr int32_t kEmbeddingRow = -1;
+
+struct TextContextParams {
+    int n_ctx = 2048;
+    ggml_type kv_type = GGML_TYPE_F16;
+    int n_threads = 0;    // 0: physical cores
+    int n_batch = 1024;   // positions per prefill graph
+    bool exact_gelu = true;
+};
+
+class TextContext {
+public:
+    static Result<std::unique_ptr<TextContext>> create(std::shared_ptr<const Model> model, const TextContextParams & params);
+    ~TextContext();
+
+    // Appends entries at the current position and writes the logits after the last one.
+    // `entries[i] == kEmbeddingRow` takes the next n_embd floats from `rows`. Fails with
+    // ERR_CONTEXT_OVERFLOW before any compute when the cache would overflow, ERR_ABORTED when
+    // `abort` was raised (the entries of the aborted batch are then not part of the state).
+    Status append(const std::vector<int32_t> & entries, const float * rows, std::vector<float> & logits,
+                  const std::atomic<bool> * abort);
+
+    int position() const { return n_past_; }
+    void rewind(int position);  // forget everything after `position`
+    int capacity() const { return kv_->capacity(); }
+    const TextHparams & hparams() const { return model_->text->hp; }
+    const Model & model() const { return *model_; }
+    KvCache & kv() { return *kv_; }
+    void set_threads(int n_threads);
+
+private:
+    TextContext() = default;
+    Status run_batch(const int32_t * entries, int n, const float *& rows, std::vector<float> & logits, const std::atomic<bool> * abort);
+
+    std::shared_ptr<const Model> model_;
+    TextContextParams params_;
+    ggml_backend_ptr backend_;
+    std::unique_ptr<KvCache> kv_;
+    ggml_gallocr_ptr allocator_;
+    std::vector<uint8_t> graph_memory_;
+    std::vector<float> embeddings_;
+    int n_past_ = 0;
+};
+
+}  // namespace moondream

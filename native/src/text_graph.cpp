@@ -1,0 +1,94 @@
+#include "text_graph.h"
+
+#include <cmath>
+
+#include "graph_ops.h"
+
+namespace moondream {
+
+namespace {
+
+constexpr int kNodesPerLayer = 64;
+
+int graph_nodes(const TextModel & model) { return kNodesPerLayer * (model.hp.n_layer + 2); }
+
+}  // namespace
+
+size_t text_graph_context_size(const TextModel & model) {
+    const int nodes = graph_nodes(model);
+    return size_t(nodes) * ggml_tensor_overhead() + ggml_graph_overhead_custom(size_t(nodes), false);
+}
+
+TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const KvCache & kv, int n_past, int n_tokens, bool exact_gelu) {
+    const TextHparams & hp = model.hp;
+    const int64_t e = hp.n_embd;
+    const int64_t n_head = hp.n_head;
+    const int64_t head_dim = e / n_head;
+    const int64_t t = n_tokens;
+    const int64_t n_kv = n_past + n_tokens;
+    const size_t f32 = sizeof(float);
+
+    TextGraph g;
+    g.graph = ggml_new_graph_custom(ctx, size_t(graph_nodes(model)), false);
+    g.embeddings = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, e, t);
+    ggml_set_name(g.embeddings, "inp_embd");
+    ggml_set_input(g.embeddings);
+    g.positions = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, t);
+    ggml_set_name(g.positions, "inp_pos");
+    ggml_set_input(g.positions);
+    g.mask = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_kv, t);
+    ggml_set_name(g.mask, "inp_mask");
+    ggml_set_input(g.mask);
+
+    const size_t kv_element = ggml_type_size(kv.type());
+    ggml_tensor * x = g.embeddings;
+    for (int il = 0; il < hp.n_layer; ++il) {
+        const TextLayer & l = model.layers[size_t(il)];
+        ggml_tensor * h = layer_norm(ctx, x, l.attn_norm, l.attn_norm_b, hp.norm_eps);
+
+        // --- attention
+        ggml_tensor * qkv = linear(ctx, h, l.qkv, l.qkv_b);  // [3e, t]: Q | K | V, head-major inside each
+        ggml_tensor * q = ggml_view_3d(ctx, qkv, head_dim, n_head, t, head_dim * f32, qkv->nb[1], 0);
+        ggml_tensor * k = ggml_view_3d(ctx, qkv, head_dim, n_head, t, head_dim * f32, qkv->nb[1], size_t(e) * f32);
+        ggml_tensor * v = ggml_view_2d(ctx, qkv, e, t, qkv->nb[1], size_t(2 * e) * f32);
+        q = ggml_rope_ext(ctx, q, g.positions, nullptr, hp.n_rot, GGML_ROPE_TYPE_NEOX, hp.n_ctx_train, hp.rope_base,
+                          1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
+        k = ggml_rope_ext(ctx, k, g.positions, nullptr, hp.n_rot, GGML_ROPE_TYPE_NEOX, hp.n_ctx_train, hp.rope_base,
+                          1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
+        // Scaling Q before QK^T (as llama.cpp's phi2 graph does) keeps f16 scores in range.
+        q = ggml_scale(ctx, q, 1.0f / std::sqrt(float(head_dim)));
+
+        ggml_tensor * k_cache = kv.keys(il);
+        ggml_tensor * v_cache = kv.values(il);
+        ggml_tensor * k_dst = ggml_view_2d(ctx, k_cache, e, t, k_cache->nb[1], size_t(n_past) * k_cache->nb[1]);
+        ggml_tensor * v_dst = ggml_view_2d(ctx, v_cache, t, e, v_cache->nb[1], size_t(n_past) * kv_element);
+        ggml_build_forward_expand(g.graph, ggml_cpy(ctx, k, k_dst));
+        ggml_build_forward_expand(g.graph, ggml_cpy(ctx, ggml_transpose(ctx, v), v_dst));
+
+        ggml_tensor * keys = ggml_view_3d(ctx, k_cache, head_dim, n_kv, n_head, k_cache->nb[1], size_t(head_dim) * kv_element, 0);
+        ggml_tensor * values = ggml_view_3d(ctx, v_cache, n_kv, head_dim, n_head, v_cache->nb[1], v_cache->nb[1] * size_t(head_dim), 0);
+        ggml_tensor * scores = ggml_mul_mat(ctx, keys, ggml_permute(ctx, q, 0, 2, 1, 3));  // [n_kv, t, n_head]
+        scores = ggml_soft_max_ext(ctx, scores, g.mask, 1.0f, 0.0f);
+        ggml_tensor * mixed = ggml_mul_mat(ctx, values, scores);  // [head_dim, t, n_head]
+        mixed = ggml_cont_2d(ctx, ggml_permute(ctx, mixed, 0, 2, 1, 3), e, t);
+        ggml_tensor * attn = linear(ctx, mixed, l.attn_out, l.attn_out_b);
+
+        // --- MLP, from the same normalised input (parallel block)
+        ggml_tensor * ffn = linear(ctx, h, l.ffn_up, l.ffn_up_b);
+        ffn = gelu(ctx, ffn, Gelu::tanh, exact_gelu);
+        ffn = linear(ctx, ffn, l.ffn_down, l.ffn_down_b);
+
+        x = ggml_add(ctx, ggml_add(ctx, x, attn), ffn);
+    }
+
+    // Only the last position's logits are needed: 51,200 x n_embd per position is not free.
+    ggml_tensor * last = ggml_view_2d(ctx, x, e, 1, x->nb[1], size_t(t - 1) * x->nb[1]);
+    last = layer_norm(ctx, last, model.out_norm, model.out_norm_b, hp.norm_eps);
+    g.logits = linear(ctx, last, model.output, model.output_b);
+    ggml_set_name(g.logits, "logits");
+    ggml_set_output(g.logits);
+    ggml_build_forward_expand(g.graph, g.logits);
+    return g;
+}
+
+}  // namespace moondream
