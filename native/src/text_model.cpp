@@ -67,7 +67,12 @@ Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path) {
     MD_ASSIGN_OR_RETURN(model->output, f.tensor("output.weight", {e, hp.n_vocab}, TensorUse::matrix));
     MD_ASSIGN_OR_RETURN(model->output_b, f.tensor("output.bias", {hp.n_vocab}, TensorUse::vector));
 
-    MD_RETURN_IF_ERROR(file->map_weights());
+    std::vector<ggml_tensor *> matmul_weights = {model->output};
+    for (const TextLayer & l : model->layers) {
+        matmul_weights.insert(matmul_weights.end(), {l.qkv, l.attn_out, l.ffn_up, l.ffn_down});
+    }
+    // token_embd is read row by row on the host, so it stays in its file layout.
+    MD_RETURN_IF_ERROR(file->map_weights(matmul_weights));
     model->file = std::move(file);
     return model;
 }

@@ -115,7 +115,11 @@ Result<std::unique_ptr<VisionModel>> load_vision_model(const std::string & path)
     MD_ASSIGN_OR_RETURN(model->mm2, f.tensor("mm.2.weight", {hp.n_proj_inner, hp.n_proj_out}, TensorUse::matrix));
     MD_ASSIGN_OR_RETURN(model->mm2_b, f.tensor("mm.2.bias", {hp.n_proj_out}, TensorUse::vector));
 
-    MD_RETURN_IF_ERROR(file->map_weights());
+    std::vector<ggml_tensor *> matmul_weights = {model->mm0, model->mm2};
+    for (const VisionLayer & l : model->layers) {
+        matmul_weights.insert(matmul_weights.end(), {l.q, l.k, l.v, l.attn_out, l.fc1, l.fc2});
+    }
+    MD_RETURN_IF_ERROR(file->map_weights(matmul_weights));
     model->file = std::move(file);
     return model;
 }

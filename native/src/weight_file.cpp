@@ -1,5 +1,9 @@
 #include "weight_file.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ggml-alloc.h"
 #include "ggml-cpu.h"
 
 namespace moondream {
@@ -40,6 +44,30 @@ const char * use_text(TensorUse use) {
     return "?";
 }
 
+// The CPU backend's repacking buffer type, if this build has one.
+ggml_backend_buffer_type_t repack_buffer_type(ggml_backend_dev_t cpu) {
+    ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(cpu);
+    auto get_extra = reinterpret_cast<ggml_backend_dev_get_extra_bufts_t>(
+        ggml_backend_reg_get_proc_address(reg, "ggml_backend_dev_get_extra_bufts"));
+    if (get_extra == nullptr) return nullptr;
+    for (ggml_backend_buffer_type_t * buft = get_extra(cpu); buft != nullptr && *buft != nullptr; ++buft) {
+        if (std::string(ggml_backend_buft_name(*buft)) == "CPU_REPACK") return *buft;
+    }
+    return nullptr;
+}
+
+// Whether the CPU backend would multiply by `weight` with a repacked kernel: asked the way
+// llama.cpp asks, with a throwaway matmul whose weight claims to live in the repack buffer.
+bool repack_supported(ggml_backend_dev_t cpu, ggml_backend_buffer_t probe_buffer, const ggml_tensor * weight) {
+    ggml_init_params params = {4 * ggml_tensor_overhead(), nullptr, /*no_alloc =*/true};
+    ggml_context_ptr ctx(ggml_init(params));
+    ggml_tensor * w = ggml_new_tensor_2d(ctx.get(), weight->type, weight->ne[0], weight->ne[1]);
+    ggml_tensor * x = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, weight->ne[0], 16);
+    ggml_tensor * op = ggml_mul_mat(ctx.get(), w, x);
+    w->buffer = probe_buffer;
+    return ggml_backend_dev_supports_op(cpu, op);
+}
+
 }  // namespace
 
 WeightFile::WeightFile(std::string path, GgufFile file)
@@ -74,19 +102,57 @@ Result<ggml_tensor *> WeightFile::tensor(const std::string & name, std::vector<i
     return t;
 }
 
-Status WeightFile::map_weights() {
+Status WeightFile::map_weights(const std::vector<ggml_tensor *> & matmul_weights) {
     Result<MappedFile> mapped = MappedFile::open(path_);
     if (!mapped.ok()) return mapped.error();
     mapping_.emplace(std::move(mapped.value()));
     // ggml never writes weights in a CPU buffer made from a pointer; the const_cast only satisfies its signature.
     auto * base = const_cast<unsigned char *>(mapping_->data());
+    const size_t data_offset = gguf_get_data_offset(file_.gguf.get());
+    auto file_address = [&](const ggml_tensor * t) {
+        return base + data_offset + gguf_get_tensor_offset(file_.gguf.get(), gguf_find_tensor(file_.gguf.get(), t->name));
+    };
+
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    ggml_backend_buffer_type_t repack = cpu != nullptr ? repack_buffer_type(cpu) : nullptr;
+    if (repack != nullptr && !matmul_weights.empty()) {
+        ggml_backend_buffer_ptr probe(ggml_backend_buft_alloc_buffer(repack, 0));
+        std::vector<ggml_tensor *> chosen;
+        size_t total = 0;
+        const size_t alignment = ggml_backend_buft_get_alignment(repack);
+        for (ggml_tensor * t : matmul_weights) {
+            if (probe && repack_supported(cpu, probe.get(), t)) {
+                chosen.push_back(t);
+                total += GGML_PAD(ggml_backend_buft_get_alloc_size(repack, t), alignment);
+            }
+        }
+        if (!chosen.empty()) {
+            repack_buffer_.reset(ggml_backend_buft_alloc_buffer(repack, total));
+            if (!repack_buffer_) return Error{ErrorCode::out_of_memory, "cannot allocate " + std::to_string(total) + " bytes for repacked weights"};
+            ggml_backend_buffer_set_usage(repack_buffer_.get(), GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
+            ggml_tallocr allocator = ggml_tallocr_new(repack_buffer_.get());
+            const size_t page = size_t(sysconf(_SC_PAGESIZE));
+            for (ggml_tensor * t : chosen) {
+                if (ggml_tallocr_alloc(&allocator, t) != GGML_STATUS_SUCCESS) {
+                    return Error{ErrorCode::internal, std::string("cannot place repacked tensor ") + t->name};
+                }
+                unsigned char * source = file_address(t);
+                ggml_backend_tensor_set(t, source, 0, ggml_nbytes(t));  // the repack happens here
+                // The mapped copy is no longer read: let the kernel drop those pages from our RSS.
+                const uintptr_t first = (reinterpret_cast<uintptr_t>(source) + page - 1) / page * page;
+                const uintptr_t last = (reinterpret_cast<uintptr_t>(source) + ggml_nbytes(t)) / page * page;
+                if (last > first) madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+            }
+        }
+    }
+
     buffer_.reset(ggml_backend_cpu_buffer_from_ptr(base, mapping_->size()));
     if (!buffer_) return Error{ErrorCode::out_of_memory, "cannot wrap the mapping of '" + path_ + "' in a ggml buffer"};
     ggml_backend_buffer_set_usage(buffer_.get(), GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
-    const size_t data_offset = gguf_get_data_offset(file_.gguf.get());
     const int64_t n = gguf_get_n_tensors(file_.gguf.get());
     for (int64_t id = 0; id < n; ++id) {
         ggml_tensor * t = ggml_get_tensor(file_.meta.get(), gguf_get_tensor_name(file_.gguf.get(), id));
+        if (t->buffer != nullptr) continue;  // repacked above
         // open_gguf checked that every tensor lies inside the file.
         void * address = base + data_offset + gguf_get_tensor_offset(file_.gguf.get(), id);
         if (ggml_backend_tensor_alloc(buffer_.get(), t, address) != GGML_STATUS_SUCCESS) {

@@ -39,9 +39,12 @@ public:
     // The tensor's ne without checks, for shape-based detection (nullptr if absent).
     const ggml_tensor * peek(const std::string & name) const;
 
-    // Maps the file and points every tensor at its bytes. Call after all checks passed.
-    Status map_weights();
+    // Maps the file and points every tensor at its bytes. Matmul weights ggml's CPU backend can
+    // repack for its faster kernels (q4_0, q4_K, ... on AVX2) are copied once into a repack
+    // buffer, as llama.cpp does; their mapped pages are then released. Call after all checks passed.
+    Status map_weights(const std::vector<ggml_tensor *> & matmul_weights);
     size_t mapped_bytes() const { return mapping_ ? mapping_->size() : 0; }
+    size_t repacked_bytes() const { return repack_buffer_ ? ggml_backend_buffer_get_size(repack_buffer_.get()) : 0; }
 
 private:
     WeightFile(std::string path, GgufFile file);
@@ -50,6 +53,7 @@ private:
     GgufKeys keys_;
     std::optional<MappedFile> mapping_;
     ggml_backend_buffer_ptr buffer_;
+    ggml_backend_buffer_ptr repack_buffer_;
 };
 
 }  // namespace moondream
