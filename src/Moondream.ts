@@ -1,6 +1,6 @@
 import { linkAbortSignal } from './abort.js';
-import { addon, type NativeModel, type NativeSessionOptions } from './binding.js';
-import { MoondreamError, fromNativeError } from './errors.js';
+import { addon, type NativeImageEmbeddings, type NativeModel, type NativeSessionOptions } from './binding.js';
+import { MoondreamError, fromNativeError, invalidArgument } from './errors.js';
 import type { ModelInfo } from './model-info.js';
 import { resolveModelFiles, type ModelFiles, type ModelSource } from './model-files.js';
 import {
@@ -145,6 +145,23 @@ export class Moondream {
             tokensPerSecond: result.decodeMs > 0 ? (Math.max(0, tokensOut.length - 1) * 1000) / result.decodeMs : 0,
           },
         };
+      } finally {
+        link.dispose();
+      }
+    });
+  }
+
+  /**
+   * Encodes already preprocessed pixels (normalised CHW floats, 3 x 378 x 378) into the image rows
+   * the text model reads: a test and tool surface under encodeImage().
+   */
+  async encodePixels(pixels: Float32Array, options?: { signal?: AbortSignal }): Promise<NativeImageEmbeddings> {
+    if (!(pixels instanceof Float32Array)) throw invalidArgument('pixels', 'a Float32Array', pixels);
+    const signal = optionalSignal(optionsObject(options, 'options').signal, 'options.signal');
+    return this.serial(async (native) => {
+      const link = linkAbortSignal(signal);
+      try {
+        return await native.encodePixels(pixels, link.flag);
       } finally {
         link.dispose();
       }

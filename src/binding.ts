@@ -64,6 +64,15 @@ export interface NativeModel {
   evaluate(tokens: Int32Array, abort?: NativeAbortFlag): Promise<Float32Array>;
   generate(tokens: Int32Array, options: NativeGenerateOptions, onToken?: (token: number) => void,
     abort?: NativeAbortFlag): Promise<NativeGenerateResult>;
+  encodePixels(pixels: Float32Array, abort?: NativeAbortFlag): Promise<NativeImageEmbeddings>;
+}
+
+export interface NativeImageEmbeddings {
+  /** rows x width floats, one row per image patch. */
+  embeddings: Float32Array;
+  rows: number;
+  width: number;
+  encodeMs: number;
 }
 
 /** What build/Release/moondream_ggml.node exports (native/addon/addon.cpp). */

@@ -3,6 +3,7 @@
 #include "addon_data.h"
 #include "js_errors.h"
 #include "text_workers.h"
+#include "vision_workers.h"
 
 namespace moondream::addon {
 
@@ -115,6 +116,7 @@ Napi::Function ModelWrap::define(Napi::Env env) {
         InstanceMethod<&ModelWrap::Dispose>("dispose"),
         InstanceMethod<&ModelWrap::Evaluate>("evaluate"),
         InstanceMethod<&ModelWrap::Generate>("generate"),
+        InstanceMethod<&ModelWrap::EncodePixels>("encodePixels"),
     });
     addon_data(env).model_constructor = Napi::Persistent(constructor);
     return constructor;
@@ -143,6 +145,8 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo & info) {
 Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo & info) { return EvaluateBinding(info); }
 
 Napi::Value ModelWrap::Generate(const Napi::CallbackInfo & info) { return GenerateBinding(info); }
+
+Napi::Value ModelWrap::EncodePixels(const Napi::CallbackInfo & info) { return EncodePixelsBinding(info); }
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo & info) {
     model_.reset();

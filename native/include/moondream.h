@@ -260,6 +260,19 @@ using TokenCallback = std::function<bool(int32_t token)>;
 Result<GenerateResult> generate_tokens(Session & session, const std::vector<int32_t> & prompt, const GenerateParams & params,
                                        const TokenCallback & on_token, const std::atomic<bool> * abort);
 
+// ---- images ------------------------------------------------------------------------------------
+
+struct ImageEmbeddings {
+    std::vector<float> data;  // n_rows x n_embd, row per image patch
+    int n_rows = 0;
+    int n_embd = 0;
+    double encode_ms = 0;
+};
+
+// Encodes normalised CHW pixels (3 x image_size x image_size floats) with the vision tower and
+// projector into rows the text model takes as input embeddings.
+Result<ImageEmbeddings> encode_image(Session & session, const float * pixels, size_t n_values, const std::atomic<bool> * abort);
+
 // ---- quantization (for the converter) ---------------------------------------------------------
 
 // Converts `n_rows` rows of `n_per_row` f32 values into ggml type `type` (f32, f16, bf16 or a

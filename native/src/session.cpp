@@ -28,6 +28,7 @@ Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionPar
     MD_ASSIGN_OR_RETURN(std::unique_ptr<TextContext> context, TextContext::create(model, text));
     SessionPtr session(new Session());
     session->model = std::move(model);
+    session->params = params;
     session->text = std::move(context);
     return session;
 }
@@ -86,6 +87,32 @@ Result<GenerateResult> generate_tokens(Session & session, const std::vector<int3
     }
     result.decode_ms = elapsed_ms(decode_start);
     return result;
+}
+
+}  // namespace moondream
+
+namespace moondream {
+
+Result<ImageEmbeddings> encode_image(Session & session, const float * pixels, size_t n_values, const std::atomic<bool> * abort) {
+    if (!session.model->vision) {
+        return Error{ErrorCode::invalid_argument, "this model was loaded without its mmproj file, so it cannot encode images"};
+    }
+    const VisionHparams & hp = session.model->vision->hp;
+    const size_t expected = size_t(3) * size_t(hp.image_size) * size_t(hp.image_size);
+    if (pixels == nullptr || n_values != expected) {
+        return Error{ErrorCode::invalid_argument, "expected 3 x " + std::to_string(hp.image_size) + " x " +
+                                                      std::to_string(hp.image_size) + " pixel values, received " + std::to_string(n_values)};
+    }
+    if (!session.vision) {
+        MD_ASSIGN_OR_RETURN(session.vision, VisionEncoder::create(session.model, session.params.n_threads));
+    }
+    ImageEmbeddings out;
+    const auto start = std::chrono::steady_clock::now();
+    MD_RETURN_IF_ERROR(session.vision->encode(pixels, out.data, abort));
+    out.encode_ms = elapsed_ms(start);
+    out.n_embd = hp.n_proj_out;
+    out.n_rows = int(out.data.size() / size_t(hp.n_proj_out));
+    return out;
 }
 
 }  // namespace moondream

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // The moondream-ggml command line. Only the CLI writes to stdout; errors go to stderr with exit 1.
 import { MoondreamError } from '../errors.js';
+import { UsageError } from './args.js';
+import { runConvert } from './convert.js';
 import { runInfo } from './info.js';
 import { runSystem } from './system.js';
 
 const USAGE = `Usage: moondream-ggml <command> [options]
 
 Commands:
+  convert <hf-dir> --out <dir> [--type t] [--vision-type t]
+                              Convert a moondream1 checkpoint to a GGUF pair
   info <file.gguf> [--json]   Show a GGUF file's metadata and tensors
   system [--json]             Show the ggml build, CPU features and default thread count
 
@@ -21,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 1 : 0;
   }
   switch (command) {
+    case 'convert': return runConvert(rest);
     case 'info': return runInfo(rest);
     case 'system': return runSystem(rest);
     default:
@@ -32,7 +37,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: unknown) => {
-    const message = error instanceof MoondreamError ? `${error.message} (${error.code})` : String(error);
+    const message = error instanceof MoondreamError ? `${error.message} (${error.code})`
+      : error instanceof UsageError ? `${error.message} (see --help)`
+        : String(error);
     process.stderr.write(`moondream-ggml: ${message}\n`);
     process.exitCode = 1;
   },

@@ -1,0 +1,90 @@
+#include "vision_graph.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "graph_ops.h"
+
+namespace moondream {
+
+namespace {
+
+constexpr int kNodesPerBlock = 48;
+
+int graph_nodes(const VisionModel & model) { return kNodesPerBlock * (model.hp.n_block_run + 4); }
+
+}  // namespace
+
+size_t vision_graph_context_size(const VisionModel & model) {
+    const int nodes = graph_nodes(model);
+    return size_t(nodes) * ggml_tensor_overhead() + ggml_graph_overhead_custom(size_t(nodes), false);
+}
+
+void patchify(const float * chw, int image_size, int patch_size, float * out) {
+    const int grid = image_size / patch_size;
+    const size_t plane = size_t(image_size) * size_t(image_size);
+    for (int py = 0; py < grid; ++py) {
+        for (int px = 0; px < grid; ++px) {
+            float * patch = out + (size_t(py) * size_t(grid) + size_t(px)) * size_t(3 * patch_size * patch_size);
+            for (int c = 0; c < 3; ++c) {
+                for (int y = 0; y < patch_size; ++y) {
+                    const float * row = chw + size_t(c) * plane + size_t(py * patch_size + y) * size_t(image_size) + size_t(px * patch_size);
+                    std::copy(row, row + patch_size, patch + size_t((c * patch_size + y) * patch_size));
+                }
+            }
+        }
+    }
+}
+
+VisionGraph build_vision_graph(ggml_context * ctx, const VisionModel & model) {
+    const VisionHparams & hp = model.hp;
+    const int64_t e = hp.n_embd;
+    const int64_t n_head = hp.n_head;
+    const int64_t head_dim = e / n_head;
+    const int64_t grid = hp.image_size / hp.patch_size;
+    const int64_t n = grid * grid;
+    const int64_t patch_values = 3 * int64_t(hp.patch_size) * hp.patch_size;
+    const Gelu gelu_kind = model.profile.vision_gelu;
+
+    VisionGraph g;
+    g.graph = ggml_new_graph_custom(ctx, size_t(graph_nodes(model)), false);
+    g.patches = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, patch_values, n);
+    ggml_set_name(g.patches, "inp_patches");
+    ggml_set_input(g.patches);
+
+    // The conv kernel [p, p, 3, e] is, byte for byte, the linear patch embedding [3*p*p, e].
+    ggml_tensor * kernel = ggml_reshape_2d(ctx, model.patch, patch_values, e);
+    ggml_tensor * x = linear(ctx, g.patches, kernel, model.patch_b);  // [e, n]
+    ggml_tensor * position = model.position;
+    if (position->type != GGML_TYPE_F32) position = ggml_cast(ctx, position, GGML_TYPE_F32);
+    x = ggml_add(ctx, x, position);
+
+    const float scale = 1.0f / std::sqrt(float(head_dim));
+    for (const VisionLayer & l : model.layers) {
+        ggml_tensor * h = layer_norm(ctx, x, l.ln1, l.ln1_b, hp.norm_eps);
+        ggml_tensor * q = ggml_reshape_3d(ctx, linear(ctx, h, l.q, l.q_b), head_dim, n_head, n);
+        ggml_tensor * k = ggml_reshape_3d(ctx, linear(ctx, h, l.k, l.k_b), head_dim, n_head, n);
+        ggml_tensor * v = ggml_reshape_3d(ctx, linear(ctx, h, l.v, l.v_b), head_dim, n_head, n);
+        q = ggml_permute(ctx, q, 0, 2, 1, 3);                   // [head_dim, n, n_head]
+        k = ggml_permute(ctx, k, 0, 2, 1, 3);                   // [head_dim, n, n_head]
+        v = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));   // [n, head_dim, n_head]
+        ggml_tensor * scores = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, k, q), nullptr, scale, 0.0f);  // [n, n, n_head]
+        ggml_tensor * mixed = ggml_mul_mat(ctx, v, scores);     // [head_dim, n, n_head]
+        mixed = ggml_cont_2d(ctx, ggml_permute(ctx, mixed, 0, 2, 1, 3), e, n);
+        x = ggml_add(ctx, x, linear(ctx, mixed, l.attn_out, l.attn_out_b));
+
+        h = layer_norm(ctx, x, l.ln2, l.ln2_b, hp.norm_eps);
+        h = gelu(ctx, linear(ctx, h, l.fc1, l.fc1_b), gelu_kind, true);
+        x = ggml_add(ctx, x, linear(ctx, h, l.fc2, l.fc2_b));
+    }
+    x = layer_norm(ctx, x, model.post_ln, model.post_ln_b, hp.norm_eps);
+
+    x = gelu(ctx, linear(ctx, x, model.mm0, model.mm0_b), model.profile.projector_gelu, true);
+    g.embeddings = linear(ctx, x, model.mm2, model.mm2_b);
+    ggml_set_name(g.embeddings, "image_embeddings");
+    ggml_set_output(g.embeddings);
+    ggml_build_forward_expand(g.graph, g.embeddings);
+    return g;
+}
+
+}  // namespace moondream
