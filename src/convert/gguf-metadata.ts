@@ -2,7 +2,7 @@
 // anchor §3) plus our moondream.* profile.
 import type { GgufMetadataEntry } from '../gguf/types.js';
 import { ENDOFTEXT_ID } from './codegen-vocab.js';
-import type { Moondream1Dims } from './model-config.js';
+import type { Moondream1Dims } from './moondream1-layout.js';
 import { MOONDREAM1_LICENSE, MOONDREAM1_PROMPT, MOONDREAM_KEYS } from './profile.js';
 import type { TextType, VisionType } from './quant-types.js';
 import { LLAMA_FILE_TYPE } from './quant-types.js';
@@ -34,14 +34,14 @@ export function textMetadata(dims: Moondream1Dims, vocab: GgufVocabulary, type: 
     str('general.name', source.name),
     u32('general.file_type', LLAMA_FILE_TYPE[type]),
     u32('general.quantization_version', 2),
-    u32('phi2.context_length', t.contextLength),
-    u32('phi2.embedding_length', t.embedding),
-    u32('phi2.feed_forward_length', t.feedForward),
-    u32('phi2.block_count', t.layers),
-    u32('phi2.attention.head_count', t.heads),
-    u32('phi2.attention.head_count_kv', t.heads),
-    f32('phi2.attention.layer_norm_epsilon', t.layerNormEps),
-    u32('phi2.rope.dimension_count', t.rotaryDims),
+    u32('phi2.context_length', t.nPositions),
+    u32('phi2.embedding_length', t.nEmbd),
+    u32('phi2.feed_forward_length', t.nInner),
+    u32('phi2.block_count', t.nLayer),
+    u32('phi2.attention.head_count', t.nHead),
+    u32('phi2.attention.head_count_kv', t.nHead),
+    f32('phi2.attention.layer_norm_epsilon', t.layerNormEpsilon),
+    u32('phi2.rope.dimension_count', t.rotaryDim),
     f32('phi2.rope.freq_base', 10000),
     str('tokenizer.ggml.model', 'gpt2'),
     // phi-2 selects llama.cpp's GPT-2 pre-tokenizer regex, which is CodeGen's (spec §8.3).
@@ -77,14 +77,14 @@ export function visionMetadata(dims: Moondream1Dims, type: VisionType, source: S
     str('clip.projector_type', 'mlp'),
     u32('clip.vision.image_size', v.imageSize),
     u32('clip.vision.patch_size', v.patchSize),
-    u32('clip.vision.embedding_length', v.embedding),
-    u32('clip.vision.feed_forward_length', v.feedForward),
-    u32('clip.vision.projection_dim', dims.text.embedding),
-    u32('clip.vision.attention.head_count', v.heads),
+    u32('clip.vision.embedding_length', v.hiddenSize),
+    u32('clip.vision.feed_forward_length', v.intermediateSize),
+    u32('clip.vision.projection_dim', dims.text.nEmbd),
+    u32('clip.vision.attention.head_count', v.numHeads),
     f32('clip.vision.attention.layer_norm_epsilon', v.layerNormEps),
-    u32('clip.vision.block_count', v.blocks),
+    u32('clip.vision.block_count', v.numLayers),
     // Run every block, then post_ln: without this llama.cpp's llava graph stops one block early.
-    { key: 'clip.vision.feature_layer', type: 'array', itemType: 'int32', value: [v.blocks] },
+    { key: 'clip.vision.feature_layer', type: 'array', itemType: 'int32', value: [v.numLayers] },
     { key: 'clip.vision.image_mean', type: 'array', itemType: 'float32', value: [0.5, 0.5, 0.5] },
     { key: 'clip.vision.image_std', type: 'array', itemType: 'float32', value: [0.5, 0.5, 0.5] },
     bool('clip.use_gelu', true),

@@ -1,16 +1,15 @@
 // Where every tensor of the GGUF pair comes from in moondream1's HF checkpoint (spec §5.1, §8.3;
 // design §3): llama.cpp's phi2 names for the text model, its clip/llava names for the mmproj.
-// Shapes: `shape` is ggml ne order of the output; `hfShape` is PyTorch order of the source.
-import type { Moondream1Dims } from './model-config.js';
+// `shape` is the output's ggml ne order; source shapes are checked against moondream1-layout.ts.
+import { PROJECTION_PREFIX, TEXT_PREFIX, VISION_PREFIX, patchCount, type Moondream1Dims } from './moondream1-layout.js';
 import type { TensorRole } from './quant-types.js';
 
 export interface TensorSource {
   /** Tensor name in model.safetensors. */
   name: string;
-  /** Its PyTorch shape. */
-  shape: number[];
-  /** A slice of rows (first PyTorch dimension), for the vision QKV split. */
+  /** A slice of rows (first PyTorch dimension) out of `rowCount`, for the vision QKV split. */
   rows?: [number, number];
+  rowCount?: number;
 }
 
 export interface MappedTensor {
@@ -20,30 +19,29 @@ export interface MappedTensor {
   source: TensorSource;
 }
 
-const TEXT = 'text_model.';
-const VISION = 'vision_encoder.encoder.model.visual.';
-const PROJECTION = 'vision_encoder.projection.mlp.';
+const TEXT = TEXT_PREFIX;
+const VISION = VISION_PREFIX;
+const PROJECTION = PROJECTION_PREFIX;
 
 /** A linear layer: weight [out, in] -> ne [in, out], bias [out]. */
 function linear(gguf: string, hf: string, inputs: number, outputs: number, role: TensorRole = 'matrix'): MappedTensor[] {
   return [
-    { name: `${gguf}.weight`, shape: [inputs, outputs], role, source: { name: `${hf}.weight`, shape: [outputs, inputs] } },
-    { name: `${gguf}.bias`, shape: [outputs], role: 'vector', source: { name: `${hf}.bias`, shape: [outputs] } },
+    { name: `${gguf}.weight`, shape: [inputs, outputs], role, source: { name: `${hf}.weight` } },
+    { name: `${gguf}.bias`, shape: [outputs], role: 'vector', source: { name: `${hf}.bias` } },
   ];
 }
 
 function layerNorm(gguf: string, hf: string, width: number): MappedTensor[] {
   return [
-    { name: `${gguf}.weight`, shape: [width], role: 'vector', source: { name: `${hf}.weight`, shape: [width] } },
-    { name: `${gguf}.bias`, shape: [width], role: 'vector', source: { name: `${hf}.bias`, shape: [width] } },
+    { name: `${gguf}.weight`, shape: [width], role: 'vector', source: { name: `${hf}.weight` } },
+    { name: `${gguf}.bias`, shape: [width], role: 'vector', source: { name: `${hf}.bias` } },
   ];
 }
 
 export function textTensorMap(dims: Moondream1Dims): MappedTensor[] {
-  const { embedding: e, feedForward: f, vocabRows: v, layers } = dims.text;
+  const { nEmbd: e, nInner: f, vocabSize: v, nLayer: layers } = dims.text;
   const out: MappedTensor[] = [{
-    name: 'token_embd.weight', shape: [e, v], role: 'matrix',
-    source: { name: `${TEXT}transformer.embd.wte.weight`, shape: [v, e] },
+    name: 'token_embd.weight', shape: [e, v], role: 'matrix', source: { name: `${TEXT}transformer.embd.wte.weight` },
   }];
   for (let i = 0; i < layers; i++) {
     const hf = `${TEXT}transformer.h.${i}`;
@@ -60,18 +58,16 @@ export function textTensorMap(dims: Moondream1Dims): MappedTensor[] {
 }
 
 export function visionTensorMap(dims: Moondream1Dims): MappedTensor[] {
-  const { embedding: h, feedForward: f, blocks, projectionInner: p, patchSize, imageSize } = dims.vision;
-  const textWidth = dims.text.embedding;
-  const patchValues = 3 * patchSize * patchSize;
-  const positions = (imageSize / patchSize) ** 2;
+  const { hiddenSize: h, intermediateSize: f, numLayers: blocks, projectionIntermediateSize: p, patchSize } = dims.vision;
+  const textWidth = dims.text.nEmbd;
+  const positions = patchCount(dims.vision);
   const out: MappedTensor[] = [
     // The linear patch embedding's 588 inputs are (channel, row, column), exactly a conv kernel's
     // layout, so the same bytes serve as ggml's [14, 14, 3, H] conv weight (spec §1).
     { name: 'v.patch_embd.weight', shape: [patchSize, patchSize, 3, h], role: 'keep-float',
-      source: { name: `${VISION}patch_embed.linear.weight`, shape: [h, patchValues] } },
-    { name: 'v.patch_embd.bias', shape: [h], role: 'vector', source: { name: `${VISION}patch_embed.linear.bias`, shape: [h] } },
-    { name: 'v.position_embd.weight', shape: [h, positions], role: 'keep-float',
-      source: { name: `${VISION}pos_embed`, shape: [1, positions, h] } },
+      source: { name: `${VISION}patch_embed.linear.weight` } },
+    { name: 'v.patch_embd.bias', shape: [h], role: 'vector', source: { name: `${VISION}patch_embed.linear.bias` } },
+    { name: 'v.position_embd.weight', shape: [h, positions], role: 'keep-float', source: { name: `${VISION}pos_embed` } },
   ];
   for (let i = 0; i < blocks; i++) {
     const hf = `${VISION}blocks.${i}`;
@@ -81,9 +77,9 @@ export function visionTensorMap(dims: Moondream1Dims): MappedTensor[] {
       const rows: [number, number] = [j * h, (j + 1) * h];
       out.push(
         { name: `v.blk.${i}.attn_${part}.weight`, shape: [h, h], role: 'matrix',
-          source: { name: `${hf}.attn.qkv.weight`, shape: [3 * h, h], rows } },
+          source: { name: `${hf}.attn.qkv.weight`, rows, rowCount: 3 * h } },
         { name: `v.blk.${i}.attn_${part}.bias`, shape: [h], role: 'vector',
-          source: { name: `${hf}.attn.qkv.bias`, shape: [3 * h], rows } },
+          source: { name: `${hf}.attn.qkv.bias`, rows, rowCount: 3 * h } },
       );
     });
     out.push(
@@ -99,11 +95,4 @@ export function visionTensorMap(dims: Moondream1Dims): MappedTensor[] {
     ...linear('mm.2', `${PROJECTION}fc2`, p, textWidth),
   );
   return out;
-}
-
-/** Every checkpoint tensor the pair reads, once each, with its expected PyTorch shape. */
-export function expectedCheckpointTensors(dims: Moondream1Dims): Map<string, number[]> {
-  const expected = new Map<string, number[]>();
-  for (const tensor of [...textTensorMap(dims), ...visionTensorMap(dims)]) expected.set(tensor.source.name, tensor.source.shape);
-  return expected;
 }
