@@ -48,4 +48,6 @@ export interface ModelInfo {
   };
   /** Bytes of the memory-mapped files. */
   mappedBytes: number;
+  /** Weight bytes copied at load into ggml's repacked layouts (faster CPU kernels). */
+  repackedBytes: number;
 }

@@ -51,6 +51,7 @@ Napi::Object info_to_js(Napi::Env env, const ModelInfo & info) {
     out.Set("text", text);
     out.Set("prompt", prompt);
     out.Set("mappedBytes", Napi::Number::New(env, double(info.mapped_bytes)));
+    out.Set("repackedBytes", Napi::Number::New(env, double(info.repacked_bytes)));
     if (!info.has_vision) {
         out.Set("vision", env.Null());
         return out;

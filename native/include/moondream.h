@@ -194,6 +194,7 @@ struct ModelInfo {
     VisionHparams vision;
     VisionProfile vision_profile;
     size_t mapped_bytes = 0;
+    size_t repacked_bytes = 0;  // weights copied into ggml's repacked layouts at load
 };
 
 // A loaded model: immutable weights, shareable between sessions and threads.

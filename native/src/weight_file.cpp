@@ -1,6 +1,7 @@
 #include "weight_file.h"
 
 #include <sys/mman.h>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "ggml-alloc.h"
@@ -115,7 +116,7 @@ Status WeightFile::map_weights(const std::vector<ggml_tensor *> & matmul_weights
 
     ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
     ggml_backend_buffer_type_t repack = cpu != nullptr ? repack_buffer_type(cpu) : nullptr;
-    if (repack != nullptr && !matmul_weights.empty()) {
+    if (repack != nullptr && !matmul_weights.empty() && std::getenv("MOONDREAM_DISABLE_REPACK") == nullptr) {
         ggml_backend_buffer_ptr probe(ggml_backend_buft_alloc_buffer(repack, 0));
         std::vector<ggml_tensor *> chosen;
         size_t total = 0;

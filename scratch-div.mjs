@@ -1,0 +1,16 @@
+import { Moondream } from './dist/src/index.js';
+import { loadOracleModel, softmax } from './dist/test/helpers/llama-cpp.js';
+import { readdirSync } from 'node:fs';
+const dir = process.argv[2];
+const text = dir + '/' + readdirSync(dir).find((f) => f.includes('text-model'));
+const prompt = [50256, 464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13, 50286, 15496];
+const o = await loadOracleModel(text);
+const md = await Moondream.load({ text }, { gelu: 'fast', threads: 2 });
+const theirs = await o.greedy(prompt, 64);
+const ours = (await md.generate(prompt, { maxTokens: 64 })).tokens;
+let k = 0; while (k < 64 && theirs[k] === ours[k]) k++;
+console.log('diverge at', k, theirs[k], ours[k]);
+const ctx = [...prompt, ...ours.slice(0, k)];
+const p = softmax(await md.evaluate(ctx)); const q = await o.probabilities(ctx);
+console.log('ours p', p[ours[k]], p[theirs[k]], 'theirs', q.get(ours[k]), q.get(theirs[k]));
+await o.dispose(); md.dispose();

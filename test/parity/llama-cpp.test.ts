@@ -1,0 +1,62 @@
+// Our text decoder against llama.cpp (node-llama-cpp 3.21.1) on the same GGUF: next-token
+// probabilities and greedy continuations. Our default GELU is the reference's exact tanh form;
+// llama.cpp uses an f16 lookup table, so these comparisons load with gelu: 'fast' to compare the
+// same arithmetic (the exact mode is compared against the PyTorch-style reference elsewhere).
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { TEXT_TYPES } from '../../src/convert/quant-types.js';
+import { Moondream } from '../../src/index.js';
+import { loadOracleModel, softmax } from '../helpers/llama-cpp.js';
+import { tinyPair } from '../helpers/tiny-model.js';
+
+const PROMPTS: number[][] = [
+  [50256],
+  [50256, 27, 9060, 29],
+  [3556, 9060, 29, 198, 198, 24361, 25, 1867, 318, 262, 3670, 286, 428, 1492, 30, 198, 198, 33706, 25, 220],
+  [50256, 464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13, 50286, 15496],
+  Array.from({ length: 120 }, (_, i) => (i * 7919 + 13) % 50257),
+];
+
+describe('node-llama-cpp runs every converted text GGUF', () => {
+  for (const type of TEXT_TYPES) {
+    it(`${type}: loads and generates`, async () => {
+      const oracle = await loadOracleModel((await tinyPair(type)).textPath);
+      try {
+        const tokens = await oracle.greedy(PROMPTS[1]!, 8);
+        assert.equal(tokens.length, 8);
+        assert.ok(tokens.every((t) => Number.isInteger(t) && t >= 0 && t < 51200));
+      } finally {
+        await oracle.dispose();
+      }
+    });
+  }
+});
+
+describe('same GGUF, same answers as llama.cpp', () => {
+  const limits: Record<string, number> = { f32: 1e-3, f16: 1e-3, q8_0: 1e-2, q4_0: 1e-2 };
+  for (const [type, limit] of Object.entries(limits)) {
+    it(`${type}: next-token probabilities within ${limit}, identical 64-token greedy continuations`, async (t) => {
+      const pair = await tinyPair(type as 'f32');
+      const oracle = await loadOracleModel(pair.textPath);
+      const md = await Moondream.load({ text: pair.textPath }, { gelu: 'fast', threads: 2 });
+      after(() => md.dispose());
+      try {
+        let worst = 0;
+        for (const prompt of PROMPTS) {
+          const theirs = await oracle.probabilities(prompt);
+          const ours = softmax(await md.evaluate(prompt));
+          for (let id = 0; id < ours.length; id++) worst = Math.max(worst, Math.abs(ours[id]! - (theirs.get(id) ?? 0)));
+        }
+        t.diagnostic(`${type}: max |p_ours - p_llama.cpp| = ${worst.toExponential(2)}`);
+        assert.ok(worst <= limit, `max abs probability difference ${worst} exceeds ${limit}`);
+        for (const prompt of PROMPTS) {
+          const theirs = await oracle.greedy(prompt, 64);
+          const ours = (await md.generate(prompt, { maxTokens: 64 })).tokens;
+          assert.deepEqual(ours, theirs, `greedy continuation of a ${prompt.length}-token prompt`);
+        }
+      } finally {
+        await oracle.dispose();
+      }
+    });
+  }
+});
