@@ -114,7 +114,7 @@ Status TextContext::run_batch(const int32_t * entries, int n, const float *& row
     std::vector<int32_t> positions(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) positions[size_t(i)] = n_past_ + i;
     ggml_backend_tensor_set(graph.positions, positions.data(), 0, positions.size() * sizeof(int32_t));
-    const int n_kv = n_past_ + n;
+    const int n_kv = attended_positions(n_past_, n, kv_->capacity());
     std::vector<float> mask(size_t(n_kv) * size_t(n));
     for (int i = 0; i < n; ++i) {
         for (int j = 0; j < n_kv; ++j) mask[size_t(i) * size_t(n_kv) + size_t(j)] = j <= n_past_ + i ? 0.0f : -INFINITY;

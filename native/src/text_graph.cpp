@@ -1,5 +1,6 @@
 #include "text_graph.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "graph_ops.h"
@@ -14,6 +15,12 @@ int graph_nodes(const TextModel & model) { return kNodesPerLayer * (model.hp.n_l
 
 }  // namespace
 
+int attended_positions(int n_past, int n_tokens, int capacity) {
+    constexpr int kPad = 256;
+    const int used = n_past + n_tokens;
+    return std::min(capacity, (used + kPad - 1) / kPad * kPad);
+}
+
 size_t text_graph_context_size(const TextModel & model) {
     const int nodes = graph_nodes(model);
     return size_t(nodes) * ggml_tensor_overhead() + ggml_graph_overhead_custom(size_t(nodes), false);
@@ -25,7 +32,7 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
     const int64_t n_head = hp.n_head;
     const int64_t head_dim = e / n_head;
     const int64_t t = n_tokens;
-    const int64_t n_kv = n_past + n_tokens;
+    const int64_t n_kv = attended_positions(n_past, n_tokens, kv.capacity());
     const size_t f32 = sizeof(float);
 
     TextGraph g;

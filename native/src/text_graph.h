@@ -16,6 +16,11 @@ struct TextGraph {
     ggml_tensor * logits = nullptr;      // output [n_vocab, 1]
 };
 
+// How many cache positions a batch attends over: the used ones rounded up to a multiple of 256
+// (masked), as llama.cpp does. Fixed-size attention makes a token's arithmetic independent of how
+// the prompt was batched, and lets one decode graph serve 256 consecutive positions.
+int attended_positions(int n_past, int n_tokens, int capacity);
+
 TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const KvCache & kv, int n_past, int n_tokens, bool exact_gelu);
 
 // Room a graph context needs for any text graph of this model.
