@@ -241,6 +241,11 @@ def make_fixtures():
         "lossless WebP with alpha, RGB under alpha 0 preserved (exact=True)")
     add("deflate_160x120.tiff", save_array(gradient_checker(160, 120), compression="tiff_adobe_deflate"),
         "RGB TIFF, deflate")
+    add("cmyk_160x120.tiff", save_image(Image.fromarray(photoish(160, 120)).convert("CMYK"), compression="tiff_lzw"),
+        "CMYK TIFF (not inverted), LZW: PIL's naive CMYK to RGB formula")
+    webp_frames = [Image.fromarray(gradient_checker(120, 90, cell=10)), Image.fromarray(255 - gradient_checker(120, 90, cell=10))]
+    add("animated_120x90.webp", lambda p: webp_frames[0].save(p, save_all=True, append_images=webp_frames[1:], duration=100,
+                                                              lossless=True), "animated lossless WebP: the first frame")
 
     gif_pal = Image.fromarray(gradient_checker(120, 90, cell=10)).quantize(colors=32, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     add("opaque_120x90.gif", save_image(gif_pal), "GIF without transparency")
