@@ -13,7 +13,8 @@ export type ImageInput = string | Buffer | Uint8Array | ArrayBuffer | Sharp;
 export interface DecodeImageOptions {
   /**
    * Largest width x height accepted, checked from the image header before any pixel is decoded,
-   * so that a small file claiming a huge image (a decompression bomb) is refused cheaply.
+   * so that a small file claiming a huge image (a decompression bomb) is refused cheaply. An
+   * image narrower than 378 pixels counts as 378 wide, since that is what resizing it costs.
    * Default: 100 megapixels.
    */
   maxPixels?: number;
@@ -27,6 +28,9 @@ export interface DecodedImage {
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** Side of moondream1's square vision input. */
+export const VISION_IMAGE_SIZE = 378;
 
 const SUPPORTED = 'JPEG, PNG, WebP, GIF, TIFF, AVIF and AV1-coded HEIF';
 // sharp's metadata().format names; AVIF reports as 'heif' (with compression 'av1').
@@ -179,6 +183,15 @@ function checkSize(source: Source, metadata: Metadata, maxPixels: number): void 
     throw new MoondreamError('ERR_IMAGE_DECODE',
       `The image (${describeSource(source)}) is ${width}x${height} = ${width * height} pixels, more than the limit of ` +
       `${maxPixels} (options.maxPixels). Raise the limit if this image is trusted and memory allows.`);
+  }
+  // Pillow's resize (and so ours) widens every row to 378 pixels before shrinking the columns,
+  // so a narrow image costs as much as a 378-wide one: a 1x10^7 strip is a 3.8-gigapixel job.
+  const resizeCost = Math.max(width, VISION_IMAGE_SIZE) * height;
+  if (resizeCost > maxPixels) {
+    throw new MoondreamError('ERR_IMAGE_DECODE',
+      `The image (${describeSource(source)}) is ${width}x${height}: narrower than ${VISION_IMAGE_SIZE} pixels, it is resized as ` +
+      `${VISION_IMAGE_SIZE}x${height} = ${resizeCost} pixels, more than the limit of ${maxPixels} (options.maxPixels). ` +
+      'Raise the limit if this image is trusted.');
   }
 }
 

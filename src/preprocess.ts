@@ -4,10 +4,8 @@ import { addon } from './binding.js';
 import { fromNativeError } from './errors.js';
 import { decodeImage, type DecodeImageOptions, type ImageInput } from './image.js';
 
+export { VISION_IMAGE_SIZE } from './image.js';
 export type PreprocessImageOptions = DecodeImageOptions;
-
-/** Side of moondream1's square vision input. */
-export const VISION_IMAGE_SIZE = 378;
 
 /**
  * moondream1's image preprocessing, bit for bit: PIL convert("RGB"), resize((378, 378), BICUBIC)

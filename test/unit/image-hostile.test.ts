@@ -106,6 +106,11 @@ describe('hostile and broken images', { concurrency: 4 }, () => {
     expectDecodeError(outcome);
   });
 
+  it('a 1x10^7 strip: refused from its header, because resizing it costs 3.8 gigapixels', async () => {
+    expectDecodeError(await preprocessIsolated(write('strip.png', pngClaiming(1, 10_000_000)), 'bytes'),
+      /resized as 378x10000000 = 3780000000 pixels/);
+  });
+
   for (const [width, height] of [[100_000, 1], [1, 100_000]] as const) {
     it(`a valid ${width}x${height} PNG preprocesses`, async () => {
       const bytes = await sharp({ create: { width, height, channels: 3, background: { r: 200, g: 10, b: 90 } } }).png().toBuffer();

@@ -80,10 +80,16 @@ describe('image inputs', () => {
   });
 
   it('applies maxPixels to the header: the exact pixel count passes, one less fails', async () => {
-    const pixels = photo.width * photo.height;
-    assert.equal((await preprocessImage(bytes, { maxPixels: pixels })).length, 3 * SIDE * SIDE);
-    await rejectsWith(preprocessImage(bytes, { maxPixels: pixels - 1 }), 'ERR_IMAGE_DECODE', /320x240 = 76800 pixels.*maxPixels/);
-    await rejectsWith(preprocessImage(sharp(bytes), { maxPixels: pixels - 1 }), 'ERR_IMAGE_DECODE', /maxPixels/);
+    const wide = fixtureBytes('smooth_600x450.png');
+    assert.equal((await preprocessImage(wide, { maxPixels: 600 * 450 })).length, 3 * SIDE * SIDE);
+    await rejectsWith(preprocessImage(wide, { maxPixels: 600 * 450 - 1 }), 'ERR_IMAGE_DECODE', /600x450 = 270000 pixels.*maxPixels/);
+    await rejectsWith(preprocessImage(sharp(wide), { maxPixels: 600 * 450 - 1 }), 'ERR_IMAGE_DECODE', /maxPixels/);
+  });
+
+  it('counts an image narrower than 378 as 378 wide, since resizing it costs that much', async () => {
+    assert.equal((await preprocessImage(bytes, { maxPixels: SIDE * 240 })).length, 3 * SIDE * SIDE);
+    await rejectsWith(preprocessImage(bytes, { maxPixels: SIDE * 240 - 1 }), 'ERR_IMAGE_DECODE',
+      /320x240: narrower than 378 pixels, it is resized as 378x240 = 90720 pixels.*maxPixels/);
   });
 });
 
