@@ -279,6 +279,7 @@ Result<ImageEmbeddings> encode_image(Session & session, const float * pixels, si
 // quantized type that needs no importance matrix) with ggml's own kernels, so the bits equal
 // llama-quantize's. Rows are split across `n_threads`.
 Result<std::vector<uint8_t>> quantize_rows(int type, const float * data, int64_t n_rows, int64_t n_per_row, int n_threads);
+
 // ---- image preprocessing (spec: moondream1 §3) ---------------------------------------------------
 
 // moondream1's vision input is a 378x378 RGB image, stretched (no crop, no padding).
