@@ -83,6 +83,10 @@ export interface NativeAddon {
   loadModel(textPath: string, mmprojPath: string, options: NativeSessionOptions): Promise<NativeModel>;
   NativeAbortFlag: new () => NativeAbortFlag;
   quantize(typeId: number, values: Float32Array, rowLength: number, threads: number): Promise<Uint8Array>;
+  /** Pillow-exact resize to 378x378 + normalisation: 3*378*378 floats, CHW (native/src/preprocess.cpp). */
+  preprocessRgb(rgb: Uint8Array, width: number, height: number): Promise<Float32Array>;
+  /** Pillow-exact bicubic resize of raw RGB, uint8 result (tests). */
+  resizeRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Promise<Uint8Array>;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -4,6 +4,8 @@ export type { ModelFiles, ModelSource } from './model-files.js';
 export { MoondreamError, type MoondreamErrorCode } from './errors.js';
 export { ggmlInfo, type GgmlInfo } from './ggml-info.js';
 export { readGgufInfo } from './gguf/read.js';
+export { preprocessImage, VISION_IMAGE_SIZE, type PreprocessImageOptions } from './preprocess.js';
+export type { ImageInput } from './image.js';
 export { GgufWriter, writeGguf, GGUF_VERSION, GGUF_DEFAULT_ALIGNMENT, type GgufTensorEntry, type GgufWriterOptions } from './gguf/writer.js';
 export { GGML_TYPES, tensorByteSize, type GgmlTypeName } from './gguf/ggml-types.js';
 export type {

@@ -281,4 +281,26 @@ Result<ImageEmbeddings> encode_image(Session & session, const float * pixels, si
 // llama-quantize's. Rows are split across `n_threads`.
 Result<std::vector<uint8_t>> quantize_rows(int type, const float * data, int64_t n_rows, int64_t n_per_row, int n_threads);
 
+// ---- image preprocessing (spec: moondream1 §3) ---------------------------------------------------
+
+// moondream1's vision input is a 378x378 RGB image, stretched (no crop, no padding).
+constexpr int vision_image_size = 378;
+
+// Bounds on the sizes the resampler accepts. A side above max_resample_side is rejected before
+// anything is allocated; the output is capped because its accumulators are 12 bytes per pixel.
+constexpr int64_t max_resample_side = int64_t(1) << 24;
+constexpr int64_t max_resample_output_pixels = int64_t(1) << 24;
+
+// Pillow's Image.resize(size, BICUBIC) of 8-bit RGB, bit for bit: antialiased separable bicubic
+// (a = -0.5), 22-bit fixed-point weights, horizontal pass first with a uint8 result between the
+// passes, a pass skipped where that side keeps its size. `rgb` holds width*height pixels, 3 bytes
+// each, row by row. Returns out_width*out_height*3 bytes in the same layout. Memory stays
+// proportional to the input and output sizes, whatever their aspect ratios.
+Result<std::vector<uint8_t>> resize_rgb_bicubic(const uint8_t * rgb, size_t size, int64_t width, int64_t height,
+                                                int64_t out_width, int64_t out_height);
+
+// The vision encoder's input: resize_rgb_bicubic to 378x378, then torch's ToDtype(scale=True) and
+// Normalize(0.5, 0.5) bit for bit. Returns 3*378*378 floats in [-1, 1], channel planes R, G, B.
+Result<std::vector<float>> preprocess_rgb(const uint8_t * rgb, size_t size, int64_t width, int64_t height);
+
 }  // namespace moondream

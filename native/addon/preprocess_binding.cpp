@@ -1,0 +1,110 @@
+// preprocessRgb(rgb, width, height) -> Promise<Float32Array> and, for tests,
+// resizeRgb(rgb, width, height, outWidth, outHeight) -> Promise<Uint8Array>. The work runs on a
+// libuv worker thread; the JS array is kept alive by a reference until the worker is done.
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+#include "bindings.h"
+#include "js_errors.h"
+
+namespace moondream::addon {
+
+namespace {
+
+// A JS number that is an exact integer, or nothing. The core checks the ranges.
+std::optional<int64_t> integer_arg(const Napi::Value & value) {
+    if (!value.IsNumber()) return std::nullopt;
+    const double number = value.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(number) || std::floor(number) != number || std::fabs(number) > 9007199254740991.0) {
+        return std::nullopt;
+    }
+    return int64_t(number);
+}
+
+struct RgbArgs {
+    Napi::Uint8Array rgb;
+    std::vector<int64_t> sizes;
+};
+
+// Reads (rgb: Uint8Array, ...count integers); throws a JS ERR_INVALID_ARGUMENT otherwise.
+RgbArgs rgb_args(const Napi::CallbackInfo & info, const char * signature, size_t count) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 + count || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+        throw invalid_argument(env, std::string("expected ") + signature);
+    }
+    RgbArgs args{info[0].As<Napi::Uint8Array>(), {}};
+    for (size_t i = 0; i < count; ++i) {
+        std::optional<int64_t> size = integer_arg(info[1 + i]);
+        if (!size) throw invalid_argument(env, std::string("expected integer sizes: ") + signature);
+        args.sizes.push_back(*size);
+    }
+    return args;
+}
+
+// Runs `compute` (a function of the pixel bytes returning Result<std::vector<T>>) on a worker
+// thread and resolves with a typed array copy of the result.
+template <typename T, typename TypedArray, typename Compute>
+class RgbWorker : public Napi::AsyncWorker {
+public:
+    RgbWorker(Napi::Env env, const char * name, Napi::Uint8Array rgb, Compute compute)
+        : Napi::AsyncWorker(env, name),
+          deferred_(env),
+          rgb_ref_(Napi::Persistent(rgb)),
+          data_(rgb.Data()),
+          size_(rgb.ByteLength()),
+          compute_(std::move(compute)) {}
+
+    Napi::Promise promise() const { return deferred_.Promise(); }
+
+    void Execute() override { result_.emplace(compute_(data_, size_)); }
+
+    void OnOK() override {
+        Napi::Env env = Env();
+        if (!result_->ok()) {
+            deferred_.Reject(make_js_error(env, result_->error()).Value());
+            return;
+        }
+        const std::vector<T> & values = result_->value();
+        TypedArray out = TypedArray::New(env, values.size());
+        std::memcpy(out.Data(), values.data(), values.size() * sizeof(T));
+        deferred_.Resolve(out);
+    }
+
+private:
+    Napi::Promise::Deferred deferred_;
+    Napi::Reference<Napi::Uint8Array> rgb_ref_;  // keeps data_ alive while Execute runs
+    const uint8_t * data_;
+    size_t size_;
+    Compute compute_;
+    std::optional<Result<std::vector<T>>> result_;
+};
+
+template <typename T, typename TypedArray, typename Compute>
+Napi::Value queue(Napi::Env env, const char * name, Napi::Uint8Array rgb, Compute compute) {
+    auto * worker = new RgbWorker<T, TypedArray, Compute>(env, name, rgb, std::move(compute));
+    Napi::Promise promise = worker->promise();
+    worker->Queue();  // node-addon-api deletes the worker when it completes
+    return promise;
+}
+
+}  // namespace
+
+Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo & info) {
+    RgbArgs args = rgb_args(info, "preprocessRgb(rgb: Uint8Array, width: number, height: number)", 2);
+    const int64_t width = args.sizes[0];
+    const int64_t height = args.sizes[1];
+    return queue<float, Napi::Float32Array>(info.Env(), "moondream:preprocessRgb", args.rgb,
+        [width, height](const uint8_t * data, size_t size) { return preprocess_rgb(data, size, width, height); });
+}
+
+Napi::Value ResizeRgbBinding(const Napi::CallbackInfo & info) {
+    RgbArgs args = rgb_args(info,
+        "resizeRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number)", 4);
+    const std::vector<int64_t> s = args.sizes;
+    return queue<uint8_t, Napi::Uint8Array>(info.Env(), "moondream:resizeRgb", args.rgb,
+        [s](const uint8_t * data, size_t size) { return resize_rgb_bicubic(data, size, s[0], s[1], s[2], s[3]); });
+}
+
+}  // namespace moondream::addon
