@@ -75,6 +75,16 @@ export interface NativeImageEmbeddings {
   encodeMs: number;
 }
 
+/** native/addon/tokenizer_binding.cpp: created empty, usable once load() resolves. */
+export interface NativeTokenizer {
+  load(path: string): Promise<void>;
+  tokenize(text: string): Uint32Array;
+  detokenize(ids: Int32Array, skipSpecialTokens: boolean): string;
+  detokenizePieces(ids: Int32Array, skipSpecialTokens: boolean): string[];
+  dispose(): void;
+  readonly vocabSize: number;
+}
+
 /** What build/Release/moondream_ggml.node exports (native/addon/addon.cpp). */
 export interface NativeAddon {
   ggmlInfo(): NativeGgmlInfo;
@@ -87,6 +97,7 @@ export interface NativeAddon {
   preprocessRgb(rgb: Uint8Array, width: number, height: number): Promise<Float32Array>;
   /** Pillow-exact bicubic resize of raw RGB, uint8 result (tests). */
   resizeRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Promise<Uint8Array>;
+  Tokenizer: new () => NativeTokenizer;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

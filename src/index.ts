@@ -6,6 +6,7 @@ export { ggmlInfo, type GgmlInfo } from './ggml-info.js';
 export { readGgufInfo } from './gguf/read.js';
 export { preprocessImage, VISION_IMAGE_SIZE, type PreprocessImageOptions } from './preprocess.js';
 export type { ImageInput } from './image.js';
+export { Tokenizer, type DetokenizeOptions } from './tokenizer.js';
 export { GgufWriter, writeGguf, GGUF_VERSION, GGUF_DEFAULT_ALIGNMENT, type GgufTensorEntry, type GgufWriterOptions } from './gguf/writer.js';
 export { GGML_TYPES, tensorByteSize, type GgmlTypeName } from './gguf/ggml-types.js';
 export type {

@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("quantize", Napi::Function::New(env, QuantizeBinding, "quantize"));
     exports.Set("preprocessRgb", Napi::Function::New(env, PreprocessRgbBinding, "preprocessRgb"));
     exports.Set("resizeRgb", Napi::Function::New(env, ResizeRgbBinding, "resizeRgb"));
+    exports.Set("Tokenizer", TokenizerClass(env));
     return exports;
 }
 

@@ -13,5 +13,6 @@ Napi::Value ReadGgufInfoBinding(const Napi::CallbackInfo & info);
 Napi::Value QuantizeBinding(const Napi::CallbackInfo & info);
 Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo & info);
 Napi::Value ResizeRgbBinding(const Napi::CallbackInfo & info);
+Napi::Function TokenizerClass(Napi::Env env);  // the Tokenizer class (tokenizer_binding.cpp)
 
 }  // namespace moondream::addon

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -302,5 +303,61 @@ Result<std::vector<uint8_t>> resize_rgb_bicubic(const uint8_t * rgb, size_t size
 // The vision encoder's input: resize_rgb_bicubic to 378x378, then torch's ToDtype(scale=True) and
 // Normalize(0.5, 0.5) bit for bit. Returns 3*378*378 floats in [-1, 1], channel planes R, G, B.
 Result<std::vector<float>> preprocess_rgb(const uint8_t * rgb, size_t size, int64_t width, int64_t height);
+
+// ---- Tokenizer ---------------------------------------------------------------------------------
+
+class Vocab;  // native/src/vocab.h
+
+// moondream1's tokenizer (CodeGen: GPT-2 byte-level BPE plus added whitespace tokens), with the
+// exact behaviour of HF's CodeGenTokenizerFast. Immutable, so safe to share between threads;
+// copies share one vocabulary.
+class Tokenizer {
+public:
+    // Loads the vocabulary of a GGUF file (its tokenizer.ggml.* keys). ErrorCode::io when the file
+    // cannot be read, ErrorCode::model_format when the file or its vocabulary is invalid.
+    static Result<Tokenizer> from_gguf_file(const std::string & path);
+
+    explicit Tokenizer(std::shared_ptr<const Vocab> vocab);
+
+    // Number of token ids, unused filler rows included (the model's embedding rows).
+    int32_t vocab_size() const;
+    int32_t bos_id() const;
+    int32_t eos_id() const;
+
+    // Token ids of `text`, no BOS added. Invalid UTF-8 is first replaced by U+FFFD, one per
+    // maximal invalid subsequence: the string HF would have been given.
+    std::vector<int32_t> tokenize(std::string_view text) const;
+
+    // The text of `ids` (valid UTF-8; bytes that do not form UTF-8 become U+FFFD). Ids outside
+    // [0, vocab_size()) and unused ids decode to nothing; control tokens (<|endoftext|>) too when
+    // skip_special is set.
+    std::string detokenize(const int32_t * ids, size_t count, bool skip_special = false) const;
+    std::string detokenize(const std::vector<int32_t> & ids, bool skip_special = false) const {
+        return detokenize(ids.data(), ids.size(), skip_special);
+    }
+
+    const Vocab & vocab() const { return *vocab_; }
+
+private:
+    std::shared_ptr<const Vocab> vocab_;
+};
+
+// Detokenizes one id at a time and returns only whole UTF-8 characters: a character whose bytes
+// are split across tokens comes out once, complete, with the token that finishes it. Everything
+// push() and finish() return, concatenated, equals Tokenizer::detokenize of the same ids.
+class StreamingDetokenizer {
+public:
+    explicit StreamingDetokenizer(Tokenizer tokenizer, bool skip_special = false);
+
+    std::string push(int32_t id);
+    // Ends the stream: an unfinished character comes out as U+FFFD. The detokenizer is then empty
+    // and may start a new stream.
+    std::string finish();
+
+private:
+    Tokenizer tokenizer_;
+    bool skip_special_;
+    std::string pending_;  // the valid start of an unfinished character (at most 3 bytes)
+};
 
 }  // namespace moondream

@@ -1,0 +1,173 @@
+// The JS Tokenizer class around moondream::Tokenizer. An instance starts empty; load(path) reads
+// the vocabulary on a libuv worker thread and resolves once it is in place. Everything else is
+// synchronous: tokenizing a prompt takes microseconds, far less than a thread hop.
+#include <cstring>
+
+#include "bindings.h"
+#include "js_errors.h"
+
+namespace moondream::addon {
+
+namespace {
+
+class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
+public:
+    static Napi::Function Define(Napi::Env env) {
+        return DefineClass(env, "Tokenizer", {
+            InstanceMethod<&TokenizerWrap::Load>("load"),
+            InstanceMethod<&TokenizerWrap::Tokenize>("tokenize"),
+            InstanceMethod<&TokenizerWrap::Detokenize>("detokenize"),
+            InstanceMethod<&TokenizerWrap::DetokenizePieces>("detokenizePieces"),
+            InstanceMethod<&TokenizerWrap::Dispose>("dispose"),
+            InstanceAccessor<&TokenizerWrap::VocabSize>("vocabSize"),
+        });
+    }
+
+    explicit TokenizerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<TokenizerWrap>(info) {}
+
+    // Called by LoadWorker on the JS thread.
+    void finish_load(std::optional<Tokenizer> tokenizer) {
+        loading_ = false;
+        if (!disposed_) tokenizer_ = std::move(tokenizer);
+    }
+    bool disposed() const { return disposed_; }
+
+private:
+    Napi::Value Load(const Napi::CallbackInfo & info);
+
+    Napi::Value Tokenize(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        const Tokenizer & tokenizer = loaded(env);
+        if (info.Length() < 1 || !info[0].IsString()) throw invalid_argument(env, "tokenize expects a string");
+        // N-API converts the JS string to UTF-8 with lone surrogates as U+FFFD.
+        const std::string text = info[0].As<Napi::String>().Utf8Value();
+        const std::vector<int32_t> ids = tokenizer.tokenize(text);
+        Napi::Uint32Array out = Napi::Uint32Array::New(env, ids.size());
+        if (!ids.empty()) std::memcpy(out.Data(), ids.data(), ids.size() * sizeof(int32_t));
+        return out;
+    }
+
+    Napi::Value Detokenize(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        const Tokenizer & tokenizer = loaded(env);
+        const std::vector<int32_t> ids = read_ids(info, tokenizer.vocab_size());
+        return Napi::String::New(env, tokenizer.detokenize(ids, skip_special(info)));
+    }
+
+    // What a StreamingDetokenizer emits for each id (the end of the stream added to the last).
+    Napi::Value DetokenizePieces(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        const Tokenizer & tokenizer = loaded(env);
+        const std::vector<int32_t> ids = read_ids(info, tokenizer.vocab_size());
+        StreamingDetokenizer stream(tokenizer, skip_special(info));
+        Napi::Array out = Napi::Array::New(env, ids.size());
+        for (size_t i = 0; i < ids.size(); ++i) {
+            std::string piece = stream.push(ids[i]);
+            if (i + 1 == ids.size()) piece += stream.finish();
+            out.Set(uint32_t(i), Napi::String::New(env, piece));
+        }
+        return out;
+    }
+
+    Napi::Value Dispose(const Napi::CallbackInfo & info) {
+        disposed_ = true;
+        tokenizer_.reset();
+        return info.Env().Undefined();
+    }
+
+    Napi::Value VocabSize(const Napi::CallbackInfo & info) {
+        return Napi::Number::New(info.Env(), loaded(info.Env()).vocab_size());
+    }
+
+    const Tokenizer & loaded(Napi::Env env) const {
+        if (disposed_) throw make_js_error(env, Error{ErrorCode::disposed, "The tokenizer has been disposed"});
+        if (!tokenizer_) throw invalid_argument(env, "The tokenizer has no vocabulary yet: await load(path) first");
+        return *tokenizer_;
+    }
+
+    // ids: an Int32Array or Uint32Array (TypeScript converts number[]), every id in range.
+    static std::vector<int32_t> read_ids(const Napi::CallbackInfo & info, int32_t vocab_size) {
+        Napi::Env env = info.Env();
+        if (info.Length() < 1 || !info[0].IsTypedArray()) throw invalid_argument(env, "Expected an Int32Array of token ids");
+        Napi::TypedArray array = info[0].As<Napi::TypedArray>();
+        const napi_typedarray_type type = array.TypedArrayType();
+        if (type != napi_int32_array && type != napi_uint32_array) {
+            throw invalid_argument(env, "Expected an Int32Array or Uint32Array of token ids");
+        }
+        std::vector<int32_t> ids(array.ElementLength());
+        if (!ids.empty()) {
+            const auto * data = static_cast<const char *>(array.ArrayBuffer().Data()) + array.ByteOffset();
+            std::memcpy(ids.data(), data, ids.size() * sizeof(int32_t));
+        }
+        for (size_t i = 0; i < ids.size(); ++i) {
+            // A uint32 above INT32_MAX reads as negative: out of range either way.
+            if (ids[i] < 0 || ids[i] >= vocab_size) {
+                const std::string shown = type == napi_uint32_array ? std::to_string(uint32_t(ids[i])) : std::to_string(ids[i]);
+                throw invalid_argument(env, "Token id " + shown +
+                                                " at index " + std::to_string(i) + " is outside the vocabulary (0 to " +
+                                                std::to_string(vocab_size - 1) + ")");
+            }
+        }
+        return ids;
+    }
+
+    static bool skip_special(const Napi::CallbackInfo & info) {
+        return info.Length() >= 2 && info[1].ToBoolean().Value();
+    }
+
+    std::optional<Tokenizer> tokenizer_;
+    bool loading_ = false;
+    bool disposed_ = false;
+};
+
+class LoadWorker : public Napi::AsyncWorker {
+public:
+    LoadWorker(Napi::Env env, TokenizerWrap * wrap, Napi::Object owner, std::string path)
+        : Napi::AsyncWorker(env, "moondream:Tokenizer.load"),
+          wrap_(wrap), owner_(Napi::Persistent(owner)), path_(std::move(path)), deferred_(env) {}
+
+    Napi::Promise promise() const { return deferred_.Promise(); }
+
+    void Execute() override { result_.emplace(Tokenizer::from_gguf_file(path_)); }
+
+    void OnOK() override {
+        Napi::Env env = Env();
+        if (!result_->ok()) {
+            wrap_->finish_load(std::nullopt);
+            deferred_.Reject(make_js_error(env, result_->error()).Value());
+            return;
+        }
+        if (wrap_->disposed()) {
+            wrap_->finish_load(std::nullopt);
+            deferred_.Reject(make_js_error(env, Error{ErrorCode::disposed, "The tokenizer was disposed while loading"}).Value());
+            return;
+        }
+        wrap_->finish_load(std::move(result_->value()));
+        deferred_.Resolve(env.Undefined());
+    }
+
+private:
+    TokenizerWrap * wrap_;          // kept alive by owner_
+    Napi::ObjectReference owner_;  // the JS object of wrap_, held until the load completes
+    std::string path_;
+    Napi::Promise::Deferred deferred_;
+    std::optional<Result<Tokenizer>> result_;
+};
+
+Napi::Value TokenizerWrap::Load(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (disposed_) throw make_js_error(env, Error{ErrorCode::disposed, "The tokenizer has been disposed"});
+    if (loading_ || tokenizer_) throw invalid_argument(env, "The tokenizer is already loaded or loading");
+    if (info.Length() < 1 || !info[0].IsString()) throw invalid_argument(env, "load expects a file path string");
+    loading_ = true;
+    auto * worker = new LoadWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::String>().Utf8Value());
+    Napi::Promise promise = worker->promise();
+    worker->Queue();  // node-addon-api deletes the worker when it completes
+    return promise;
+}
+
+}  // namespace
+
+Napi::Function TokenizerClass(Napi::Env env) { return TokenizerWrap::Define(env); }
+
+}  // namespace moondream::addon
