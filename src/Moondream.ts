@@ -3,6 +3,7 @@ import { addon, type NativeImageEmbeddings, type NativeModel, type NativeSession
 import { MoondreamError, fromNativeError, invalidArgument } from './errors.js';
 import type { ModelInfo } from './model-info.js';
 import { resolveModelFiles, type ModelFiles, type ModelSource } from './model-files.js';
+import { Tokenizer, type DetokenizeOptions } from './tokenizer.js';
 import {
   optionalEnum, optionalFunction, optionalInteger, optionalNumber, optionalSignal, optionsObject, tokenIds,
 } from './options.js';
@@ -72,10 +73,13 @@ export class Moondream {
   private native: NativeModel | null;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly vocabSize: number;
+  /** The text model's tokenizer (moondream1's CodeGen BPE), sharing the model's vocabulary. */
+  readonly tokenizer: Tokenizer;
 
   private constructor(native: NativeModel, readonly files: Readonly<ModelFiles>) {
     this.native = native;
     this.vocabSize = native.info().text.vocabSize;
+    this.tokenizer = Tokenizer.fromNative(native.tokenizer());
   }
 
   /**
@@ -97,6 +101,18 @@ export class Moondream {
   /** Dimensions and prompt profile of the loaded pair. */
   get info(): ModelInfo {
     return this.use().info();
+  }
+
+  /** Token ids of `text` (no BOS added), exactly as moondream1's HF tokenizer gives them. */
+  tokenize(text: string): number[] {
+    this.use();
+    return this.tokenizer.tokenize(text);
+  }
+
+  /** The text of token ids. */
+  detokenize(ids: readonly number[], options?: DetokenizeOptions): string {
+    this.use();
+    return this.tokenizer.detokenize(ids, options);
   }
 
   /** Logits of the last position after `tokens`, from an empty context (a test and tool surface). */
@@ -172,6 +188,7 @@ export class Moondream {
   dispose(): void {
     this.native?.dispose();
     this.native = null;
+    this.tokenizer.dispose();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

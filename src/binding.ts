@@ -65,6 +65,8 @@ export interface NativeModel {
   generate(tokens: Int32Array, options: NativeGenerateOptions, onToken?: (token: number) => void,
     abort?: NativeAbortFlag): Promise<NativeGenerateResult>;
   encodePixels(pixels: Float32Array, abort?: NativeAbortFlag): Promise<NativeImageEmbeddings>;
+  /** A tokenizer object sharing the model's vocabulary. */
+  tokenizer(): NativeTokenizer;
 }
 
 export interface NativeImageEmbeddings {

@@ -19,6 +19,11 @@ export class Tokenizer {
     this.vocabSize = native.vocabSize;
   }
 
+  /** @internal Wraps a tokenizer the native side already holds (a loaded model's). */
+  static fromNative(native: NativeTokenizer): Tokenizer {
+    return new Tokenizer(native);
+  }
+
   /**
    * Loads the vocabulary of a GGUF file, on a worker thread. Rejects with ERR_IO when the file
    * cannot be read and ERR_MODEL_FORMAT when it is not GGUF or its vocabulary is invalid.

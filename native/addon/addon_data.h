@@ -9,6 +9,7 @@ namespace moondream::addon {
 struct AddonData {
     Napi::FunctionReference model_constructor;
     Napi::FunctionReference abort_flag_constructor;
+    Napi::FunctionReference tokenizer_constructor;
 };
 
 inline AddonData & addon_data(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

@@ -13,6 +13,8 @@ Napi::Value ReadGgufInfoBinding(const Napi::CallbackInfo & info);
 Napi::Value QuantizeBinding(const Napi::CallbackInfo & info);
 Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo & info);
 Napi::Value ResizeRgbBinding(const Napi::CallbackInfo & info);
-Napi::Function TokenizerClass(Napi::Env env);  // the Tokenizer class (tokenizer_binding.cpp)
+Napi::Function TokenizerClass(Napi::Env env);
+// A Tokenizer object sharing `tokenizer`'s vocabulary (the model's).
+Napi::Object NewTokenizerObject(Napi::Env env, Tokenizer tokenizer);  // the Tokenizer class (tokenizer_binding.cpp)
 
 }  // namespace moondream::addon

@@ -1,6 +1,7 @@
 #include "model_wrap.h"
 
 #include "addon_data.h"
+#include "bindings.h"
 #include "js_errors.h"
 #include "text_workers.h"
 #include "vision_workers.h"
@@ -118,6 +119,7 @@ Napi::Function ModelWrap::define(Napi::Env env) {
         InstanceMethod<&ModelWrap::Evaluate>("evaluate"),
         InstanceMethod<&ModelWrap::Generate>("generate"),
         InstanceMethod<&ModelWrap::EncodePixels>("encodePixels"),
+        InstanceMethod<&ModelWrap::TokenizerObject>("tokenizer"),
     });
     addon_data(env).model_constructor = Napi::Persistent(constructor);
     return constructor;
@@ -148,6 +150,10 @@ Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo & info) { return Evalua
 Napi::Value ModelWrap::Generate(const Napi::CallbackInfo & info) { return GenerateBinding(info); }
 
 Napi::Value ModelWrap::EncodePixels(const Napi::CallbackInfo & info) { return EncodePixelsBinding(info); }
+
+Napi::Value ModelWrap::TokenizerObject(const Napi::CallbackInfo & info) {
+    return NewTokenizerObject(info.Env(), model_tokenizer(*model(info.Env())));
+}
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo & info) {
     model_.reset();

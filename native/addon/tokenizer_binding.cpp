@@ -3,6 +3,7 @@
 // synchronous: tokenizing a prompt takes microseconds, far less than a thread hop.
 #include <cstring>
 
+#include "addon_data.h"
 #include "bindings.h"
 #include "js_errors.h"
 
@@ -13,7 +14,7 @@ namespace {
 class TokenizerWrap : public Napi::ObjectWrap<TokenizerWrap> {
 public:
     static Napi::Function Define(Napi::Env env) {
-        return DefineClass(env, "Tokenizer", {
+        Napi::Function constructor = DefineClass(env, "Tokenizer", {
             InstanceMethod<&TokenizerWrap::Load>("load"),
             InstanceMethod<&TokenizerWrap::Tokenize>("tokenize"),
             InstanceMethod<&TokenizerWrap::Detokenize>("detokenize"),
@@ -21,6 +22,8 @@ public:
             InstanceMethod<&TokenizerWrap::Dispose>("dispose"),
             InstanceAccessor<&TokenizerWrap::VocabSize>("vocabSize"),
         });
+        addon_data(env).tokenizer_constructor = Napi::Persistent(constructor);
+        return constructor;
     }
 
     explicit TokenizerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<TokenizerWrap>(info) {}
@@ -169,5 +172,11 @@ Napi::Value TokenizerWrap::Load(const Napi::CallbackInfo & info) {
 }  // namespace
 
 Napi::Function TokenizerClass(Napi::Env env) { return TokenizerWrap::Define(env); }
+
+Napi::Object NewTokenizerObject(Napi::Env env, Tokenizer tokenizer) {
+    Napi::Object object = addon_data(env).tokenizer_constructor.New({});
+    TokenizerWrap::Unwrap(object)->finish_load(std::move(tokenizer));
+    return object;
+}
 
 }  // namespace moondream::addon

@@ -205,6 +205,9 @@ class Model;
 // ERR_IO / ERR_MODEL_FORMAT naming the file, key or tensor at fault.
 Result<std::shared_ptr<Model>> load_model(const LoadParams & params);
 ModelInfo describe_model(const Model & model);
+class Tokenizer;
+// The text model's tokenizer (shares its vocabulary with the model).
+const Tokenizer & model_tokenizer(const Model & model);
 
 // ---- text generation -------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #include "text_model.h"
 
 #include "profile.h"
+#include "vocab.h"
 #include "try.h"
 
 namespace moondream {
@@ -42,6 +43,12 @@ Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path) {
     auto model = std::make_unique<TextModel>();
     MD_ASSIGN_OR_RETURN(model->hp, read_text_hparams(*file));
     MD_ASSIGN_OR_RETURN(model->prompt, read_prompt_profile(file->keys()));
+    MD_ASSIGN_OR_RETURN(Vocab vocab, Vocab::from_gguf(file->gguf()));
+    model->tokenizer.emplace(std::make_shared<const Vocab>(std::move(vocab)));
+    if (model->tokenizer->vocab_size() != model->hp.n_vocab) {
+        return Error{ErrorCode::model_format, "'" + path + "': the vocabulary has " + std::to_string(model->tokenizer->vocab_size()) +
+                                                  " tokens but the model " + std::to_string(model->hp.n_vocab)};
+    }
     const TextHparams & hp = model->hp;
     const int64_t e = hp.n_embd;
     const WeightFile & f = *file;

@@ -32,6 +32,7 @@ struct TextModel {
     ggml_tensor * out_norm_b = nullptr;
     ggml_tensor * output = nullptr;
     ggml_tensor * output_b = nullptr;
+    std::optional<Tokenizer> tokenizer;  // from the same file's tokenizer.ggml.* keys
 };
 
 Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path);
