@@ -4,6 +4,11 @@ import { MoondreamError, fromNativeError, invalidArgument } from './errors.js';
 import type { ModelInfo } from './model-info.js';
 import { resolveModelFiles, type ModelFiles, type ModelSource } from './model-files.js';
 import { Tokenizer, type DetokenizeOptions } from './tokenizer.js';
+import { EncodedImage } from './EncodedImage.js';
+import { abortedError } from './abort.js';
+import type { ImageInput } from './image.js';
+import { preprocessImage } from './preprocess.js';
+import { performance } from 'node:perf_hooks';
 import {
   optionalEnum, optionalFunction, optionalInteger, optionalNumber, optionalSignal, optionsObject, tokenIds,
 } from './options.js';
@@ -165,6 +170,33 @@ export class Moondream {
         link.dispose();
       }
     });
+  }
+
+  /**
+   * Decodes an image (path, Buffer, Uint8Array, ArrayBuffer or sharp instance; JPEG, PNG, WebP,
+   * GIF, AVIF, TIFF), preprocesses it exactly as moondream1 does and encodes it with the vision
+   * tower. The result can be asked any number of questions.
+   */
+  async encodeImage(input: ImageInput, options?: { signal?: AbortSignal; maxPixels?: number }): Promise<EncodedImage> {
+    const o = optionsObject(options, 'options');
+    const signal = optionalSignal(o.signal, 'options.signal');
+    const maxPixels = optionalInteger(o.maxPixels, 'options.maxPixels', 1, Number.MAX_SAFE_INTEGER);
+    const vision = this.info.vision;
+    if (!vision) {
+      throw new MoondreamError('ERR_INVALID_ARGUMENT', 'This model was loaded without its mmproj file, so it cannot encode images');
+    }
+    if (signal?.aborted) throw abortedError();
+    const start = performance.now();
+    const pixels = await preprocessImage(input, maxPixels === undefined ? {} : { maxPixels });
+    const preprocessed = performance.now();
+    if (signal?.aborted) throw abortedError();
+    const encoded = await this.encodePixels(pixels, signal ? { signal } : {});
+    const end = performance.now();
+    return new EncodedImage(encoded.embeddings, encoded.rows, encoded.width, {
+      preprocessMs: preprocessed - start,
+      encodeMs: encoded.encodeMs,
+      totalMs: end - start,
+    }, this);
   }
 
   /**

@@ -1,5 +1,6 @@
 export { Moondream, type LoadOptions, type GenerateOptions, type GenerateResult, type SamplingOptions } from './Moondream.js';
 export type { ModelInfo } from './model-info.js';
+export { EncodedImage, type EncodeTimings } from './EncodedImage.js';
 export type { ModelFiles, ModelSource } from './model-files.js';
 export { MoondreamError, type MoondreamErrorCode } from './errors.js';
 export { ggmlInfo, type GgmlInfo } from './ggml-info.js';

@@ -1,0 +1,41 @@
+// The full-size random checkpoint and its GGUF conversions for benchmarks: generated and converted
+// on demand, cached outside the repository (never committed).
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { convertCheckpoint } from '../../src/convert/convert.js';
+import type { TextType, VisionType } from '../../src/convert/quant-types.js';
+import { outputFileNames } from '../../src/convert/convert.js';
+import { writeMoondream1Checkpoint } from '../lib/moondream1-checkpoint.js';
+
+export const BENCH_SEED = 1;
+
+export function benchCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return join(base, 'moondream-ggml', 'bench');
+}
+
+/** A full-size checkpoint folder: `given` if set, else generated once into the cache. */
+export async function fullCheckpoint(given: string | undefined, log: (line: string) => void): Promise<string> {
+  if (given) return given;
+  const dir = join(benchCacheDir(), `checkpoint-seed${BENCH_SEED}`);
+  if (!existsSync(join(dir, 'model.safetensors'))) {
+    log(`generating the full-size random checkpoint (3.7 GB) into ${dir} ...`);
+    await writeMoondream1Checkpoint({ size: 'full', seed: BENCH_SEED, outDir: dir });
+  }
+  return dir;
+}
+
+/** The GGUF pair of these types for `checkpoint`, converted once into the cache. */
+export async function fullPair(checkpoint: string, textType: TextType, visionType: VisionType, log: (line: string) => void)
+  : Promise<{ text: string; mmproj: string }> {
+  const dir = join(benchCacheDir(), 'gguf');
+  const names = outputFileNames(textType, visionType);
+  const text = join(dir, names.text);
+  const mmproj = join(dir, names.mmproj);
+  if (!existsSync(text) || !existsSync(mmproj)) {
+    log(`converting to ${textType} + ${visionType} mmproj ...`);
+    await convertCheckpoint({ checkpointDir: checkpoint, outDir: dir, textType, visionType });
+  }
+  return { text, mmproj };
+}
