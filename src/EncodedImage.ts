@@ -19,5 +19,7 @@ export class EncodedImage {
     readonly timings: Readonly<EncodeTimings>,
     /** @internal The model that encoded it: rows only make sense to that model. */
     readonly owner: object,
+    /** @internal Identifies the image's kept prompt prefix inside the model. */
+    readonly id: number,
   ) {}
 }

@@ -5,6 +5,8 @@ import type { ModelInfo } from './model-info.js';
 import { resolveModelFiles, type ModelFiles, type ModelSource } from './model-files.js';
 import { Tokenizer, type DetokenizeOptions } from './tokenizer.js';
 import { EncodedImage } from './EncodedImage.js';
+import { buildPrompt, type ChatTurn } from './prompt.js';
+import { ChatSession } from './chat.js';
 import { abortedError } from './abort.js';
 import type { ImageInput } from './image.js';
 import { preprocessImage } from './preprocess.js';
@@ -51,10 +53,105 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
 }
 
+export interface AnswerOptions extends SamplingOptions {
+  /** New tokens at most; default: the model profile's (256 for moondream1). */
+  maxTokens?: number;
+  /**
+   * Called with each piece of the answer as soon as it is certain. The pieces concatenate exactly
+   * to the final answer; a possible "<END" stop fragment never reaches it.
+   */
+  onToken?: (piece: string) => void;
+  signal?: AbortSignal;
+  /** Earlier turns about the same image, in moondream1's "Question/Answer" history format. */
+  history?: readonly ChatTurn[];
+}
+
+export interface Answer {
+  text: string;
+  /** Generated token ids, the stop token included. */
+  tokens: number[];
+  timings: {
+    /** Prompt positions (prefix, image rows, question) and how many came from a kept prefix. */
+    promptPositions: number;
+    reusedPositions: number;
+    prefillMs: number;
+    decodeMs: number;
+    tokensPerSecond: number;
+  };
+}
+
 export interface GenerateResult {
   tokens: number[];
   stoppedByToken: boolean;
   timings: { promptTokens: number; prefillMs: number; decodeMs: number; tokensPerSecond: number };
+}
+
+function samplingOptions(o: Record<string, unknown>): SamplingOptions {
+  const values: SamplingOptions = {
+    temperature: optionalNumber(o.temperature, 'options.temperature', 0, 100),
+    topK: optionalInteger(o.topK, 'options.topK', 0, 1 << 20),
+    topP: optionalNumber(o.topP, 'options.topP', 0, 1, true),
+    minP: optionalNumber(o.minP, 'options.minP', 0, 1),
+    repeatPenalty: optionalNumber(o.repeatPenalty, 'options.repeatPenalty', 0, 100, true),
+    repeatLastN: optionalInteger(o.repeatLastN, 'options.repeatLastN', 0, 1 << 20),
+    seed: optionalInteger(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),
+  };
+  for (const key of Object.keys(values) as (keyof SamplingOptions)[]) if (values[key] === undefined) delete values[key];
+  return values;
+}
+
+function chatHistory(value: unknown): ChatTurn[] {
+  if (!Array.isArray(value)) throw invalidArgument('options.history', 'an array of { question, answer }', value);
+  return value.map((turn: unknown, i) => {
+    const t = turn as Partial<ChatTurn> | null;
+    if (typeof t !== 'object' || t === null || typeof t.question !== 'string' || typeof t.answer !== 'string') {
+      throw invalidArgument(`options.history[${i}]`, '{ question: string, answer: string }', turn);
+    }
+    return { question: t.question, answer: t.answer };
+  });
+}
+
+/** Adapts a callback-streaming call into an async iterator; leaving the loop early aborts it. */
+function streamPieces(run: (onToken: (piece: string) => void, signal: AbortSignal) => Promise<unknown>, outer?: AbortSignal): AsyncIterable<string> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<string> {
+      const controller = new AbortController();
+      const onOuterAbort = () => controller.abort();
+      outer?.addEventListener('abort', onOuterAbort, { once: true });
+      if (outer?.aborted) controller.abort();
+      const queue: string[] = [];
+      let wake: (() => void) | undefined;
+      let finished = false;
+      let failure: unknown;
+      const done = run((piece) => {
+        queue.push(piece);
+        wake?.();
+      }, controller.signal).then(
+        () => { finished = true; wake?.(); },
+        (error: unknown) => { failure = error; finished = true; wake?.(); },
+      );
+      return {
+        async next(): Promise<IteratorResult<string>> {
+          for (;;) {
+            if (queue.length > 0) return { value: queue.shift()!, done: false };
+            if (finished) {
+              outer?.removeEventListener('abort', onOuterAbort);
+              if (failure !== undefined) throw failure;
+              return { value: undefined, done: true };
+            }
+            await new Promise<void>((resolve) => { wake = resolve; });
+            wake = undefined;
+          }
+        },
+        async return(): Promise<IteratorResult<string>> {
+          controller.abort();
+          await done;
+          outer?.removeEventListener('abort', onOuterAbort);
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
 }
 
 function sessionOptions(value: unknown): NativeSessionOptions {
@@ -78,6 +175,7 @@ export class Moondream {
   private native: NativeModel | null;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly vocabSize: number;
+  private nextImageId = 1;
   /** The text model's tokenizer (moondream1's CodeGen BPE), sharing the model's vocabulary. */
   readonly tokenizer: Tokenizer;
 
@@ -142,15 +240,7 @@ export class Moondream {
     const stops = o.stopTokenIds === undefined ? new Int32Array(0) : tokenIds(o.stopTokenIds, 'options.stopTokenIds', this.vocabSize);
     const onToken = optionalFunction<(token: number) => void>(o.onToken, 'options.onToken');
     const signal = optionalSignal(o.signal, 'options.signal');
-    const sampling = {
-      temperature: optionalNumber(o.temperature, 'options.temperature', 0, 100),
-      topK: optionalInteger(o.topK, 'options.topK', 0, 1 << 20),
-      topP: optionalNumber(o.topP, 'options.topP', 0, 1, true),
-      minP: optionalNumber(o.minP, 'options.minP', 0, 1),
-      repeatPenalty: optionalNumber(o.repeatPenalty, 'options.repeatPenalty', 0, 100, true),
-      repeatLastN: optionalInteger(o.repeatLastN, 'options.repeatLastN', 0, 1 << 20),
-      seed: optionalInteger(o.seed, 'options.seed', 0, Number.MAX_SAFE_INTEGER),
-    };
+    const sampling = samplingOptions(o);
     return this.serial(async (native) => {
       const link = linkAbortSignal(signal);
       try {
@@ -196,7 +286,68 @@ export class Moondream {
       preprocessMs: preprocessed - start,
       encodeMs: encoded.encodeMs,
       totalMs: end - start,
-    }, this);
+    }, this, this.nextImageId++);
+  }
+
+  /**
+   * Answers a question about an encoded image with moondream1's exact prompt, stop tokens and
+   * answer clean-up. A second question about the same image reuses its prefilled prompt prefix.
+   */
+  async answerQuestion(image: EncodedImage, question: string, options?: AnswerOptions): Promise<string> {
+    return (await this.answer(image, question, options)).text;
+  }
+
+  /** answerQuestion with the generated tokens and timings. */
+  async answer(image: EncodedImage, question: string, options?: AnswerOptions): Promise<Answer> {
+    if (!(image instanceof EncodedImage)) throw invalidArgument('image', 'an EncodedImage from encodeImage()', image);
+    if (image.owner !== this) throw invalidArgument('image', 'an EncodedImage made by this model', 'one made by another model');
+    if (typeof question !== 'string') throw invalidArgument('question', 'a string', question);
+    const o = optionsObject(options, 'options');
+    const history = o.history === undefined ? [] : chatHistory(o.history);
+    const profile = this.info.prompt;
+    const maxTokens = optionalInteger(o.maxTokens, 'options.maxTokens', 0, 1 << 20) ?? profile.maxNewTokens;
+    const onToken = optionalFunction<(piece: string) => void>(o.onToken, 'options.onToken');
+    const signal = optionalSignal(o.signal, 'options.signal');
+    const sampling = samplingOptions(o);
+    const { prefix, suffix } = buildPrompt(profile, (text) => this.tokenize(text), question, history);
+    return this.serial(async (native) => {
+      const link = linkAbortSignal(signal);
+      try {
+        const result = await native.answer(image.id, image.embeddings, prefix, suffix, {
+          maxTokens, stopTokenIds: Int32Array.from(profile.stopTokenIds), stripSuffixes: [...profile.stripSuffixes], ...sampling,
+        }, onToken, link.flag);
+        const tokens = Array.from(result.tokens);
+        return {
+          text: result.text,
+          tokens,
+          timings: {
+            promptPositions: result.promptPositions,
+            reusedPositions: result.reusedPositions,
+            prefillMs: result.prefillMs,
+            decodeMs: result.decodeMs,
+            tokensPerSecond: result.decodeMs > 0 ? (Math.max(0, tokens.length - 1) * 1000) / result.decodeMs : 0,
+          },
+        };
+      } finally {
+        link.dispose();
+      }
+    });
+  }
+
+  /** The answer as an async iterator of text pieces (stops generating if the loop exits early). */
+  streamAnswer(image: EncodedImage, question: string, options?: Omit<AnswerOptions, 'onToken'>): AsyncIterable<string> {
+    return streamPieces((onToken, signal) => this.answer(image, question, { ...options, onToken, signal }), options?.signal);
+  }
+
+  /** A description of the image (moondream1 has no caption head: it answers a fixed question). */
+  async caption(image: EncodedImage, options?: Omit<AnswerOptions, 'history'>): Promise<string> {
+    return this.answerQuestion(image, this.info.prompt.captionQuestion, options);
+  }
+
+  /** A conversation about one image: each answer joins the history of the next question. */
+  chat(image: EncodedImage): ChatSession {
+    if (!(image instanceof EncodedImage)) throw invalidArgument('image', 'an EncodedImage from encodeImage()', image);
+    return new ChatSession((question, history, options) => this.answer(image, question, { ...options, history }));
   }
 
   /**

@@ -67,6 +67,19 @@ export interface NativeModel {
   encodePixels(pixels: Float32Array, abort?: NativeAbortFlag): Promise<NativeImageEmbeddings>;
   /** A tokenizer object sharing the model's vocabulary. */
   tokenizer(): NativeTokenizer;
+  answer(imageId: number, rows: Float32Array | null, prefix: Int32Array, suffix: Int32Array,
+    options: NativeGenerateOptions & { stripSuffixes: string[] }, onPiece?: (piece: string) => void,
+    abort?: NativeAbortFlag): Promise<NativeAnswerResult>;
+}
+
+export interface NativeAnswerResult {
+  text: string;
+  tokens: Int32Array;
+  stoppedByToken: boolean;
+  promptPositions: number;
+  reusedPositions: number;
+  prefillMs: number;
+  decodeMs: number;
 }
 
 export interface NativeImageEmbeddings {

@@ -1,4 +1,8 @@
-export { Moondream, type LoadOptions, type GenerateOptions, type GenerateResult, type SamplingOptions } from './Moondream.js';
+export {
+  Moondream, type LoadOptions, type GenerateOptions, type GenerateResult, type SamplingOptions, type AnswerOptions, type Answer,
+} from './Moondream.js';
+export { ChatSession } from './chat.js';
+export type { ChatTurn } from './prompt.js';
 export type { ModelInfo } from './model-info.js';
 export { EncodedImage, type EncodeTimings } from './EncodedImage.js';
 export type { ModelFiles, ModelSource } from './model-files.js';

@@ -3,6 +3,7 @@
 #include "addon_data.h"
 #include "bindings.h"
 #include "js_errors.h"
+#include "answer_worker.h"
 #include "text_workers.h"
 #include "vision_workers.h"
 
@@ -120,6 +121,7 @@ Napi::Function ModelWrap::define(Napi::Env env) {
         InstanceMethod<&ModelWrap::Generate>("generate"),
         InstanceMethod<&ModelWrap::EncodePixels>("encodePixels"),
         InstanceMethod<&ModelWrap::TokenizerObject>("tokenizer"),
+        InstanceMethod<&ModelWrap::Answer>("answer"),
     });
     addon_data(env).model_constructor = Napi::Persistent(constructor);
     return constructor;
@@ -154,6 +156,8 @@ Napi::Value ModelWrap::EncodePixels(const Napi::CallbackInfo & info) { return En
 Napi::Value ModelWrap::TokenizerObject(const Napi::CallbackInfo & info) {
     return NewTokenizerObject(info.Env(), model_tokenizer(*model(info.Env())));
 }
+
+Napi::Value ModelWrap::Answer(const Napi::CallbackInfo & info) { return AnswerBinding(info); }
 
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo & info) {
     model_.reset();

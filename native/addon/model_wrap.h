@@ -29,6 +29,7 @@ private:
     Napi::Value Generate(const Napi::CallbackInfo & info);
     Napi::Value EncodePixels(const Napi::CallbackInfo & info);
     Napi::Value TokenizerObject(const Napi::CallbackInfo & info);
+    Napi::Value Answer(const Napi::CallbackInfo & info);
 
     std::shared_ptr<Model> model_;
     std::shared_ptr<SessionSlot> slot_;

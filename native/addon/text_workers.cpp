@@ -5,6 +5,7 @@
 #include "text_workers.h"
 
 #include "abort_flag.h"
+#include "answer_worker.h"
 #include "js_errors.h"
 #include "model_wrap.h"
 
@@ -116,7 +117,9 @@ private:
     std::shared_ptr<std::atomic<bool>> abort_;
 };
 
-double number_option(Napi::Object options, const char * key, double fallback) {
+}  // namespace
+
+static double number_option(Napi::Object options, const char * key, double fallback) {
     Napi::Value value = options.Get(key);
     return value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : fallback;
 }
@@ -139,7 +142,6 @@ GenerateParams read_generate_params(Napi::Env env, Napi::Value value) {
     return params;
 }
 
-}  // namespace
 
 Napi::Value EvaluateBinding(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();

@@ -206,6 +206,8 @@ class Model;
 Result<std::shared_ptr<Model>> load_model(const LoadParams & params);
 ModelInfo describe_model(const Model & model);
 class Tokenizer;
+// The text model's embedding width (what image rows must match).
+int model_width(const Model & model);
 // The text model's tokenizer (shares its vocabulary with the model).
 const Tokenizer & model_tokenizer(const Model & model);
 
@@ -227,6 +229,7 @@ struct SessionParams {
     int n_threads = 0;     // 0: physical cores
     int n_batch = 1024;
     bool exact_gelu = true;  // false: ggml's f16-table GELU, as llama.cpp computes it
+    size_t prefix_cache_bytes = size_t(1) << 30;  // image prompt prefixes kept for reuse
 };
 
 // A conversation's state on a model: KV cache, compute buffers, thread pool. Not thread-safe:
@@ -264,6 +267,38 @@ using TokenCallback = std::function<bool(int32_t token)>;
 // Prefills `prompt` from an empty cache, then samples up to max_tokens tokens.
 Result<GenerateResult> generate_tokens(Session & session, const std::vector<int32_t> & prompt, const GenerateParams & params,
                                        const TokenCallback & on_token, const std::atomic<bool> * abort);
+
+// ---- answering about an image ------------------------------------------------------------------
+
+struct AnswerRequest {
+    uint64_t image_id = 0;               // identifies `rows` for prefix reuse; 0 never reuses
+    const float * rows = nullptr;        // n_rows x n_embd image embeddings
+    int n_rows = 0;
+    std::vector<int32_t> prefix_tokens;  // before the rows: BOS and "<image>"
+    std::vector<int32_t> suffix_tokens;  // after the rows: "</image>", history, question
+    GenerateParams params;
+    std::vector<std::string> strip_suffixes;  // answer post-processing (profile)
+};
+
+struct AnswerResult {
+    std::string text;              // post-processed answer
+    std::vector<int32_t> tokens;   // generated, stop token included
+    bool stopped_by_token = false;
+    int prompt_positions = 0;      // prefix + rows + suffix
+    int reused_positions = 0;      // of those, taken from a kept prefix instead of computed
+    double prefill_ms = 0;
+    double decode_ms = 0;
+};
+
+// Called with each piece of answer text as it becomes certain; the pieces concatenate to
+// AnswerResult::text.
+using PieceCallback = std::function<void(const std::string & piece)>;
+
+// Prompt = prefix tokens + image rows + suffix tokens; generation with stop tokens and streaming
+// pieces. The KV state after the prefix and rows is kept (bounded LRU) and reused when the same
+// image is asked again, so only the suffix is prefilled.
+Result<AnswerResult> answer_question(Session & session, const AnswerRequest & request, const PieceCallback & on_piece,
+                                     const std::atomic<bool> * abort);
 
 // ---- images ------------------------------------------------------------------------------------
 

@@ -26,15 +26,36 @@ Result<std::unique_ptr<KvCache>> KvCache::create(int n_layer, int n_embd, int n_
 
 size_t KvCache::bytes() const { return buffer_ ? ggml_backend_buffer_get_size(buffer_.get()) : 0; }
 
-void KvCache::copy_prefix_from(const KvCache & other, int n) {
+KvSnapshot KvCache::save_prefix(int n) const {
     const size_t element = ggml_type_size(type_);
+    const size_t row = size_t(n) * element;  // n positions of one value row, or one key position
+    KvSnapshot snapshot;
+    snapshot.positions = n;
+    snapshot.bytes.resize(k_.size() * 2 * size_t(n_embd_) * row);
+    uint8_t * out = snapshot.bytes.data();
     for (size_t il = 0; il < k_.size(); ++il) {
         // Keys: the first n rows are contiguous.
-        std::memcpy(k_[il]->data, other.k_[il]->data, size_t(n) * size_t(n_embd_) * element);
+        std::memcpy(out, k_[il]->data, size_t(n_embd_) * row);
+        out += size_t(n_embd_) * row;
         // Values are transposed: the first n entries of each of the n_embd rows.
-        for (int row = 0; row < n_embd_; ++row) {
-            std::memcpy(static_cast<char *>(v_[il]->data) + size_t(row) * v_[il]->nb[1],
-                        static_cast<const char *>(other.v_[il]->data) + size_t(row) * other.v_[il]->nb[1], size_t(n) * element);
+        for (int r = 0; r < n_embd_; ++r) {
+            std::memcpy(out, static_cast<const char *>(v_[il]->data) + size_t(r) * v_[il]->nb[1], row);
+            out += row;
+        }
+    }
+    return snapshot;
+}
+
+void KvCache::restore_prefix(const KvSnapshot & snapshot) {
+    const size_t element = ggml_type_size(type_);
+    const size_t row = size_t(snapshot.positions) * element;
+    const uint8_t * in = snapshot.bytes.data();
+    for (size_t il = 0; il < k_.size(); ++il) {
+        std::memcpy(k_[il]->data, in, size_t(n_embd_) * row);
+        in += size_t(n_embd_) * row;
+        for (int r = 0; r < n_embd_; ++r) {
+            std::memcpy(static_cast<char *>(v_[il]->data) + size_t(r) * v_[il]->nb[1], in, row);
+            in += row;
         }
     }
 }

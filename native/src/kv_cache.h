@@ -10,6 +10,12 @@
 
 namespace moondream {
 
+// The first `positions` entries of every layer's keys and values, for prefix reuse.
+struct KvSnapshot {
+    int positions = 0;
+    std::vector<uint8_t> bytes;
+};
+
 class KvCache {
 public:
     static Result<std::unique_ptr<KvCache>> create(int n_layer, int n_embd, int n_ctx, ggml_type type, ggml_backend_t backend);
@@ -20,8 +26,8 @@ public:
     ggml_tensor * values(int layer) const { return v_[size_t(layer)]; }
     size_t bytes() const;
 
-    // Copies positions [0, n) of every layer from `other` (same shape), for prefix reuse.
-    void copy_prefix_from(const KvCache & other, int n);
+    KvSnapshot save_prefix(int n) const;
+    void restore_prefix(const KvSnapshot & snapshot);
 
 private:
     int n_ctx_ = 0;

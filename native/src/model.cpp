@@ -21,6 +21,8 @@ Result<std::shared_ptr<Model>> load_model(const LoadParams & params) {
     return model;
 }
 
+int model_width(const Model & model) { return model.text->hp.n_embd; }
+
 const Tokenizer & model_tokenizer(const Model & model) { return *model.text->tokenizer; }
 
 ModelInfo describe_model(const Model & model) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "answer_stream.h"
 #include "sampler.h"
 #include "try.h"
 
@@ -30,6 +31,7 @@ Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionPar
     session->model = std::move(model);
     session->params = params;
     session->text = std::move(context);
+    session->prefixes = std::make_unique<PrefixCache>(params.prefix_cache_bytes);
     return session;
 }
 
@@ -44,6 +46,33 @@ Result<std::vector<float>> evaluate_tokens(Session & session, const std::vector<
     MD_RETURN_IF_ERROR(session.text->append(tokens, nullptr, logits, abort));
     return logits;
 }
+
+namespace {
+
+// Samples up to params.max_tokens tokens from `logits` on, appending each to the context.
+// `on_token` returns false to stop early.
+Status decode_loop(TextContext & text, Sampler & sampler, std::vector<float> & logits, const GenerateParams & params,
+                   const std::function<bool(int32_t)> & on_token, std::vector<int32_t> & tokens, bool & stopped_by_token,
+                   const std::atomic<bool> * abort) {
+    std::vector<int32_t> next(1);
+    for (int i = 0; i < params.max_tokens; ++i) {
+        const int32_t token = sampler.sample(logits);
+        sampler.accept(token);
+        tokens.push_back(token);
+        const bool keep_going = !on_token || on_token(token);
+        if (std::find(params.stop_token_ids.begin(), params.stop_token_ids.end(), token) != params.stop_token_ids.end()) {
+            stopped_by_token = true;
+            break;
+        }
+        if (!keep_going || i + 1 == params.max_tokens) break;
+        if (abort != nullptr && abort->load()) return Error{ErrorCode::aborted, "aborted"};
+        next[0] = token;
+        if (Status status = text.append(next, nullptr, logits, abort)) return status;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
 
 Result<GenerateResult> generate_tokens(Session & session, const std::vector<int32_t> & prompt, const GenerateParams & params,
                                        const TokenCallback & on_token, const std::atomic<bool> * abort) {
@@ -63,6 +92,7 @@ Result<GenerateResult> generate_tokens(Session & session, const std::vector<int3
     Sampler sampler(params.sampling);
     for (int32_t id : prompt) sampler.accept(id);
 
+    session.live_prefix.reset();  // the cache is about to hold something else
     text.rewind(0);
     std::vector<float> logits;
     const auto prefill_start = std::chrono::steady_clock::now();
@@ -70,22 +100,91 @@ Result<GenerateResult> generate_tokens(Session & session, const std::vector<int3
     result.prefill_ms = elapsed_ms(prefill_start);
 
     const auto decode_start = std::chrono::steady_clock::now();
-    std::vector<int32_t> next(1);
-    for (int i = 0; i < params.max_tokens; ++i) {
-        const int32_t token = sampler.sample(logits);
-        sampler.accept(token);
-        result.tokens.push_back(token);
-        const bool keep_going = !on_token || on_token(token);
-        if (std::find(params.stop_token_ids.begin(), params.stop_token_ids.end(), token) != params.stop_token_ids.end()) {
-            result.stopped_by_token = true;
-            break;
-        }
-        if (!keep_going || i + 1 == params.max_tokens) break;
-        if (abort != nullptr && abort->load()) return Error{ErrorCode::aborted, "aborted"};
-        next[0] = token;
-        MD_RETURN_IF_ERROR(text.append(next, nullptr, logits, abort));
-    }
+    MD_RETURN_IF_ERROR(decode_loop(text, sampler, logits, params, on_token, result.tokens, result.stopped_by_token, abort));
     result.decode_ms = elapsed_ms(decode_start);
+    return result;
+}
+
+Result<AnswerResult> answer_question(Session & session, const AnswerRequest & request, const PieceCallback & on_piece,
+                                     const std::atomic<bool> * abort) {
+    const GenerateParams & params = request.params;
+    MD_RETURN_IF_ERROR(validate_sampling(params.sampling));
+    if (params.max_tokens < 0) return Error{ErrorCode::invalid_argument, "maxTokens must be >= 0"};
+    TextContext & text = *session.text;
+    const TextHparams & hp = text.hparams();
+    if (request.n_rows < 0 || (request.n_rows > 0 && request.rows == nullptr)) {
+        return Error{ErrorCode::invalid_argument, "image rows are missing"};
+    }
+    for (const auto * part : {&request.prefix_tokens, &request.suffix_tokens}) {
+        for (int32_t id : *part) {
+            if (id < 0 || id >= hp.n_vocab) return Error{ErrorCode::invalid_argument, "token id " + std::to_string(id) + " is outside the vocabulary"};
+        }
+    }
+    const int prefix_positions = int(request.prefix_tokens.size()) + request.n_rows;
+    const int prompt_positions = prefix_positions + int(request.suffix_tokens.size());
+    if (int64_t(prompt_positions) + params.max_tokens > text.capacity()) {
+        return Error{ErrorCode::context_overflow, "the prompt (" + std::to_string(prompt_positions) + " positions, " +
+                                                      std::to_string(request.n_rows) + " of them image rows) plus " +
+                                                      std::to_string(params.max_tokens) + " new tokens exceed the context of " +
+                                                      std::to_string(text.capacity()) + " positions; ask a shorter question or lower maxTokens"};
+    }
+
+    AnswerResult result;
+    result.prompt_positions = prompt_positions;
+    std::vector<float> logits;
+    const auto prefill_start = std::chrono::steady_clock::now();
+
+    // 1. The image prefix: still in the cache, kept from earlier, or computed now.
+    PrefixKey key{request.image_id, request.prefix_tokens};
+    const bool reusable = request.image_id != 0;
+    if (reusable && session.live_prefix && *session.live_prefix == key) {
+        text.rewind(session.live_prefix_positions);
+        result.reused_positions = prefix_positions;
+    } else if (const KvSnapshot * kept = reusable ? session.prefixes->find(key) : nullptr) {
+        session.live_prefix.reset();
+        text.kv().restore_prefix(*kept);
+        text.rewind(0);
+        text.advance(kept->positions);
+        session.live_prefix = key;
+        session.live_prefix_positions = kept->positions;
+        result.reused_positions = prefix_positions;
+    } else {
+        session.live_prefix.reset();
+        text.rewind(0);
+        std::vector<int32_t> entries = request.prefix_tokens;
+        entries.insert(entries.end(), size_t(request.n_rows), kEmbeddingRow);
+        if (!entries.empty()) MD_RETURN_IF_ERROR(text.append(entries, request.rows, logits, abort));
+        if (reusable) {
+            session.prefixes->insert(key, text.kv().save_prefix(prefix_positions));
+            session.live_prefix = key;
+            session.live_prefix_positions = prefix_positions;
+        }
+    }
+
+    // 2. The question.
+    if (request.suffix_tokens.empty() && logits.empty()) {
+        return Error{ErrorCode::invalid_argument, "the prompt has no tokens after the image"};
+    }
+    if (!request.suffix_tokens.empty()) MD_RETURN_IF_ERROR(text.append(request.suffix_tokens, nullptr, logits, abort));
+    result.prefill_ms = elapsed_ms(prefill_start);
+
+    // 3. The answer, streamed as certain pieces.
+    Sampler sampler(params.sampling);
+    for (int32_t id : request.suffix_tokens) sampler.accept(id);
+    AnswerStream stream(model_tokenizer(*session.model), request.strip_suffixes);
+    // Stop tokens go through the stream too: "<" and "END" are held back and stripped by the
+    // post-processing, while a ">" stays in the answer, as in moondream1.
+    auto on_token = [&](int32_t token) {
+        std::string piece = stream.push(token);
+        if (!piece.empty() && on_piece) on_piece(piece);
+        return true;
+    };
+    const auto decode_start = std::chrono::steady_clock::now();
+    MD_RETURN_IF_ERROR(decode_loop(text, sampler, logits, params, on_token, result.tokens, result.stopped_by_token, abort));
+    result.decode_ms = elapsed_ms(decode_start);
+    std::string tail = stream.finish();
+    if (!tail.empty() && on_piece) on_piece(tail);
+    result.text = stream.text();
     return result;
 }
 

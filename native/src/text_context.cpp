@@ -50,6 +50,8 @@ void TextContext::set_threads(int n_threads) {
 
 void TextContext::rewind(int position) { n_past_ = std::clamp(position, 0, n_past_); }
 
+void TextContext::advance(int positions) { n_past_ = std::clamp(n_past_ + positions, 0, kv_->capacity()); }
+
 Status TextContext::append(const std::vector<int32_t> & entries, const float * rows, std::vector<float> & logits,
                            const std::atomic<bool> * abort) {
     const TextHparams & hp = model_->text->hp;

@@ -39,6 +39,7 @@ public:
 
     int position() const { return n_past_; }
     void rewind(int position);  // forget everything after `position`
+    void advance(int positions);  // positions restored into the KV cache by the caller
     int capacity() const { return kv_->capacity(); }
     const TextHparams & hparams() const { return model_->text->hp; }
     const Model & model() const { return *model_; }
