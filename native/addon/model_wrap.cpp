@@ -184,7 +184,7 @@ Napi::Value LoadModelBinding(const Napi::CallbackInfo & info) {
         session.n_ctx = int(number("contextSize", 2048));
         session.n_batch = int(number("batchSize", 1024));
         session.kv_f32 = options.Get("kvCacheType").IsString() && options.Get("kvCacheType").As<Napi::String>().Utf8Value() == "f32";
-        session.exact_gelu = !(options.Get("gelu").IsString() && options.Get("gelu").As<Napi::String>().Utf8Value() == "fast");
+        session.exact_gelu = options.Get("gelu").IsString() && options.Get("gelu").As<Napi::String>().Utf8Value() == "exact";
     }
     auto * worker = new LoadModelWorker(env, std::move(params), session);
     Napi::Promise promise = worker->promise();

@@ -228,7 +228,7 @@ struct SessionParams {
     bool kv_f32 = false;   // f16 by default
     int n_threads = 0;     // 0: physical cores
     int n_batch = 1024;
-    bool exact_gelu = true;  // false: ggml's f16-table GELU, as llama.cpp computes it
+    bool exact_gelu = false;  // true: f32 tanh GELU as the reference; false: ggml's f16 table, as llama.cpp
     size_t prefix_cache_bytes = size_t(1) << 30;  // image prompt prefixes kept for reuse
 };
 

@@ -22,7 +22,7 @@ struct TextContextParams {
     ggml_type kv_type = GGML_TYPE_F16;
     int n_threads = 0;    // 0: physical cores
     int n_batch = 1024;   // positions per prefill graph
-    bool exact_gelu = true;
+    bool exact_gelu = false;
 };
 
 class TextContext {
