@@ -220,14 +220,30 @@ export class Moondream {
     return this.tokenizer.detokenize(ids, options);
   }
 
-  /** Logits of the last position after `tokens`, from an empty context (a test and tool surface). */
-  async evaluate(tokens: readonly number[], options?: { signal?: AbortSignal }): Promise<Float32Array> {
+  /**
+   * Logits of the last position after `tokens`, from an empty context (a test and tool surface).
+   * With `image`, its rows are inserted before `tokens[imageAt]` (default: at the end).
+   */
+  async evaluate(tokens: readonly number[], options?: { signal?: AbortSignal; image?: EncodedImage; imageAt?: number }): Promise<Float32Array> {
     const ids = tokenIds(tokens, 'tokens', this.vocabSize);
-    const signal = optionalSignal(optionsObject(options, 'options').signal, 'options.signal');
+    const o = optionsObject(options, 'options');
+    const signal = optionalSignal(o.signal, 'options.signal');
+    let entries = ids;
+    let rows: Float32Array | undefined;
+    if (o.image !== undefined) {
+      const image = o.image;
+      if (!(image instanceof EncodedImage)) throw invalidArgument('options.image', 'an EncodedImage', image);
+      const at = optionalInteger(o.imageAt, 'options.imageAt', 0, ids.length) ?? ids.length;
+      entries = new Int32Array(ids.length + image.rows);
+      entries.set(ids.subarray(0, at), 0);
+      entries.fill(-1, at, at + image.rows);
+      entries.set(ids.subarray(at), at + image.rows);
+      rows = image.embeddings;
+    }
     return this.serial(async (native) => {
       const link = linkAbortSignal(signal);
       try {
-        return await native.evaluate(ids, link.flag);
+        return await native.evaluate(entries, link.flag, rows);
       } finally {
         link.dispose();
       }

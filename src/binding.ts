@@ -61,7 +61,7 @@ export interface NativeSessionOptions {
 export interface NativeModel {
   info(): ModelInfo;
   dispose(): void;
-  evaluate(tokens: Int32Array, abort?: NativeAbortFlag): Promise<Float32Array>;
+  evaluate(tokens: Int32Array, abort?: NativeAbortFlag, rows?: Float32Array): Promise<Float32Array>;
   generate(tokens: Int32Array, options: NativeGenerateOptions, onToken?: (token: number) => void,
     abort?: NativeAbortFlag): Promise<NativeGenerateResult>;
   encodePixels(pixels: Float32Array, abort?: NativeAbortFlag): Promise<NativeImageEmbeddings>;

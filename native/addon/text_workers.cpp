@@ -24,9 +24,9 @@ std::vector<int32_t> read_tokens(Napi::Env env, const Napi::Value & value) {
 class EvaluateWorker : public Napi::AsyncWorker {
 public:
     EvaluateWorker(Napi::Env env, std::shared_ptr<Model> model, std::shared_ptr<SessionSlot> slot, std::vector<int32_t> tokens,
-                   std::shared_ptr<std::atomic<bool>> abort)
+                   std::vector<float> rows, std::shared_ptr<std::atomic<bool>> abort)
         : Napi::AsyncWorker(env, "moondream:evaluate"), model_(std::move(model)), slot_(std::move(slot)), tokens_(std::move(tokens)),
-          abort_(std::move(abort)), deferred_(env) {}
+          rows_(std::move(rows)), abort_(std::move(abort)), deferred_(env) {}
 
     Napi::Promise promise() const { return deferred_.Promise(); }
 
@@ -36,7 +36,8 @@ public:
             result_.emplace(*status);
             return;
         }
-        result_.emplace(evaluate_tokens(*slot_->session, tokens_, abort_.get()));
+        const size_t width = size_t(model_width(*model_));
+        result_.emplace(evaluate_tokens(*slot_->session, tokens_, rows_.data(), rows_.size() / width, abort_.get()));
     }
 
     void OnOK() override {
@@ -55,6 +56,7 @@ private:
     std::shared_ptr<Model> model_;
     std::shared_ptr<SessionSlot> slot_;
     std::vector<int32_t> tokens_;
+    std::vector<float> rows_;  // a test surface: copied, unlike answer()'s rows
     std::shared_ptr<std::atomic<bool>> abort_;
     Napi::Promise::Deferred deferred_;
     std::optional<Result<std::vector<float>>> result_;
@@ -147,7 +149,15 @@ Napi::Value EvaluateBinding(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     ModelWrap * wrap = ModelWrap::Unwrap(info.This().As<Napi::Object>());
     std::vector<int32_t> tokens = read_tokens(env, info[0]);
-    auto * worker = new EvaluateWorker(env, wrap->model(env), wrap->session_slot(), std::move(tokens), AbortFlagWrap::from(info[1]));
+    std::shared_ptr<Model> model = wrap->model(env);
+    std::vector<float> rows;
+    if (info.Length() > 2 && info[2].IsTypedArray()) {
+        if (info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) throw invalid_argument(env, "image rows must be a Float32Array");
+        Napi::Float32Array array = info[2].As<Napi::Float32Array>();
+        if (array.ElementLength() % size_t(model_width(*model)) != 0) throw invalid_argument(env, "image rows must be whole rows of the text width");
+        rows.assign(array.Data(), array.Data() + array.ElementLength());
+    }
+    auto * worker = new EvaluateWorker(env, model, wrap->session_slot(), std::move(tokens), std::move(rows), AbortFlagWrap::from(info[1]));
     Napi::Promise promise = worker->promise();
     worker->Queue();  // node-addon-api deletes the worker when it completes
     return promise;

@@ -244,8 +244,10 @@ using SessionPtr = std::unique_ptr<Session, SessionDeleter>;
 
 Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionParams & params);
 
-// Logits of the last position after evaluating `tokens` from an empty cache.
-Result<std::vector<float>> evaluate_tokens(Session & session, const std::vector<int32_t> & tokens, const std::atomic<bool> * abort);
+// Logits of the last position after evaluating `tokens` from an empty cache. An entry of -1 takes
+// the next row of `rows` (n_embd floats each) instead of a token embedding.
+Result<std::vector<float>> evaluate_tokens(Session & session, const std::vector<int32_t> & tokens, const float * rows, size_t n_rows,
+                                           const std::atomic<bool> * abort);
 
 struct GenerateParams {
     int max_tokens = 256;

@@ -37,13 +37,23 @@ Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionPar
 
 void destroy_session(Session * session) { delete session; }
 
-Result<std::vector<float>> evaluate_tokens(Session & session, const std::vector<int32_t> & tokens, const std::atomic<bool> * abort) {
+Result<std::vector<float>> evaluate_tokens(Session & session, const std::vector<int32_t> & tokens, const float * rows, size_t n_rows,
+                                           const std::atomic<bool> * abort) {
+    size_t markers = 0;
     for (int32_t id : tokens) {
-        if (id < 0) return Error{ErrorCode::invalid_argument, "token ids must be >= 0"};
+        if (id == kEmbeddingRow) {
+            ++markers;
+        } else if (id < 0) {
+            return Error{ErrorCode::invalid_argument, "token ids must be >= 0 (or -1 for an image row)"};
+        }
     }
+    if (markers != n_rows) {
+        return Error{ErrorCode::invalid_argument, std::to_string(markers) + " image-row markers but " + std::to_string(n_rows) + " rows given"};
+    }
+    session.live_prefix.reset();
     session.text->rewind(0);
     std::vector<float> logits;
-    MD_RETURN_IF_ERROR(session.text->append(tokens, nullptr, logits, abort));
+    MD_RETURN_IF_ERROR(session.text->append(tokens, n_rows > 0 ? rows : nullptr, logits, abort));
     return logits;
 }
 

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { convertCheckpoint } from '../../src/convert/convert.js';
+import { EncodedImage } from '../../src/EncodedImage.js';
 import { Moondream } from '../../src/Moondream.js';
 import { writeMoondream1Checkpoint } from '../../scripts/lib/moondream1-checkpoint.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -113,8 +114,16 @@ describe('the runtime against the numpy reference goldens (tiny checkpoint, f32)
     assert.ok(error <= TOLERANCE, `vision: max |ours - ref| / max |ref| = ${error.toExponential(3)} > ${TOLERANCE}`);
   });
 
-  // The golden logits-mixed.f32.gz exists (BOS, <image>, the 729 golden image rows, the question
-  // tail: 753 positions), but nothing in TypeScript can evaluate a sequence of token and image rows
-  // yet: the native TextContext accepts image rows, no binding exposes them. Compare once one does.
-  it.todo('gives the reference\'s last-position logits for the mixed token + image-row sequence');
+  it('gives the reference\'s last-position logits for the mixed token + image-row sequence', async (t) => {
+    // BOS, "<image>", the reference's own 729 image rows, then the question tail: 753 positions.
+    const rows = readGolden(reference.vision.file);
+    const image = new EncodedImage(rows, reference.vision.rows, reference.vision.width,
+      { preprocessMs: 0, encodeMs: 0, totalMs: 0 }, model!, 0);
+    const ref = readGolden(reference.logits.mixed!);
+    const ours = await model!.evaluate([...reference.mixed.before, ...reference.mixed.after],
+      { image, imageAt: reference.mixed.before.length });
+    const error = maxRelativeError(ours, ref);
+    t.diagnostic(`mixed: max relative error ${error.toExponential(3)}`);
+    assert.ok(error <= TOLERANCE, `mixed: max |ours - ref| / max |ref| = ${error.toExponential(3)} > ${TOLERANCE}`);
+  });
 });
