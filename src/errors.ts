@@ -3,6 +3,8 @@ export type MoondreamErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_MODEL_FORMAT'
   | 'ERR_IO'
+  /** Fetching model files failed: HTTP status, network, or a size/sha256 mismatch. */
+  | 'ERR_DOWNLOAD'
   | 'ERR_OUT_OF_MEMORY'
   | 'ERR_ABORTED'
   | 'ERR_DISPOSED'

@@ -17,3 +17,7 @@ export { GGML_TYPES, tensorByteSize, type GgmlTypeName } from './gguf/ggml-types
 export type {
   GgufInfo, GgufMetadataEntry, GgufTensorInfo, GgufValue, GgufScalar, GgufArray, GgufScalarType,
 } from './gguf/types.js';
+export {
+  pullModel, defaultModelDir, findPulledModel, DEFAULT_HF_ENDPOINT, MOONDREAM1_REPO,
+  type PullOptions, type PullProgress, type PulledModel, type ModelLocation,
+} from './hub.js';

@@ -4,6 +4,7 @@ import { MoondreamError } from '../errors.js';
 import { UsageError } from './args.js';
 import { runConvert } from './convert.js';
 import { runInfo } from './info.js';
+import { runPull } from './pull.js';
 import { runSystem } from './system.js';
 
 const USAGE = `Usage: moondream-ggml <command> [options]
@@ -12,6 +13,8 @@ Commands:
   convert <hf-dir> --out <dir> [--type t] [--vision-type t]
                               Convert a moondream1 checkpoint to a GGUF pair
   info <file.gguf> [--json]   Show a GGUF file's metadata and tensors
+  pull [--type t] [--vision-type t] [--revision r] [--prune]
+                              Download moondream1 from the Hugging Face hub into the cache
   system [--json]             Show the ggml build, CPU features and default thread count
 
 Options:
@@ -27,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'convert': return runConvert(rest);
     case 'info': return runInfo(rest);
+    case 'pull': return runPull(rest);
     case 'system': return runSystem(rest);
     default:
       process.stderr.write(`moondream-ggml: unknown command "${command}"\n\n${USAGE}`);

@@ -4,6 +4,7 @@
 // so a failed conversion leaves no output file behind.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { abortedError } from '../abort.js';
 import { MoondreamError } from '../errors.js';
 import { ggmlInfo } from '../ggml-info.js';
 import { tensorByteSize, type GgmlTypeName } from '../gguf/ggml-types.js';
@@ -27,6 +28,8 @@ export interface ConvertOptions {
   /** Recorded as moondream.source.revision. */
   revision?: string;
   threads?: number;
+  /** Checked between tensors; an abort removes the partial files and rejects with ERR_ABORTED. */
+  signal?: AbortSignal;
   onProgress?: (progress: ConvertProgress) => void;
 }
 
@@ -161,13 +164,18 @@ export async function convertCheckpoint(options: ConvertOptions): Promise<Conver
     const names = outputFileNames(textType, visionType);
     const textPath = join(options.outDir, names.text);
     const mmprojPath = join(options.outDir, names.mmproj);
+    // Throwing here, between tensors, goes through writeFile's cleanup of the partial files.
+    const report = (file: ConvertProgress['file'], tensor: string) => {
+      options.onProgress?.({ file, tensor, done: ++done, total });
+      if (options.signal?.aborted) throw abortedError();
+    };
 
     const textWriter = await writeFile(textPath, textMetadata(dims, vocab, textType, source), textTensors, checkpoint, threads,
-      (tensor) => options.onProgress?.({ file: 'text', tensor, done: ++done, total }));
+      (tensor) => report('text', tensor));
     let visionWriter: GgufWriter;
     try {
       visionWriter = await writeFile(mmprojPath, visionMetadata(dims, visionType, source), visionTensors, checkpoint, threads,
-        (tensor) => options.onProgress?.({ file: 'mmproj', tensor, done: ++done, total }));
+        (tensor) => report('mmproj', tensor));
     } catch (error) {
       await textWriter.abort();
       throw error;
