@@ -25,6 +25,8 @@ export async function runChat(argv: readonly string[]): Promise<number> {
   const options = runOptions(args);
   const md = await Moondream.load(await resolveCliModel(options.model, new AbortController().signal), options.load);
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
+  // Created at once so that lines typed (or piped) while the image is encoding are kept.
+  const lines = rl[Symbol.asyncIterator]();
   let current: AbortController | undefined;
   rl.on('SIGINT', () => {
     if (current) current.abort();
@@ -34,15 +36,15 @@ export async function runChat(argv: readonly string[]): Promise<number> {
     process.stderr.write('encoding the image...\n');
     const chat = md.chat(await md.encodeImage(args.positionals[0]!));
     let emptyLines = 0;
-    for (;;) {
-      let question: string;
-      try {
-        question = (await rl.question('> ')).trim();
-      } catch {
-        break;  // closed (Ctrl-D / end of input)
-      }
+    rl.setPrompt('> ');
+    rl.prompt();
+    // The iterator buffers lines that arrive while an answer is still streaming.
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      const line = next.value;
+      const question = line.trim();
       if (!question) {
         if (++emptyLines >= 2) break;
+        rl.prompt();
         continue;
       }
       emptyLines = 0;
@@ -61,6 +63,7 @@ export async function runChat(argv: readonly string[]): Promise<number> {
       } finally {
         current = undefined;
       }
+      rl.prompt();
     }
     return 0;
   } finally {

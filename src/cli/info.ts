@@ -1,12 +1,19 @@
+import { stat } from 'node:fs/promises';
+import { Moondream } from '../Moondream.js';
 import { readGgufInfo } from '../gguf/read.js';
 import type { GgufMetadataEntry } from '../gguf/types.js';
 import { toJson } from './json.js';
 
-const HELP = `Usage: moondream-ggml info <file.gguf> [--json]
+const HELP = `Usage: moondream-ggml info <model-folder | file.gguf> [--json]
 
-Prints the GGUF version, every metadata key with its type and value (long arrays shortened unless
---json) and every tensor's name, type, shape and offset.
+For a model folder (the GGUF pair): loads it and prints its dimensions, prompt profile and licence.
+For a GGUF file: prints the GGUF version, every metadata key with its type and value (long arrays
+shortened unless --json) and every tensor's name, type, shape and offset.
 `;
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
+}
 
 function preview(entry: GgufMetadataEntry): string {
   if (entry.type !== 'array') return `${entry.type} = ${typeof entry.value === 'string' ? JSON.stringify(entry.value) : String(entry.value)}`;
@@ -25,6 +32,29 @@ export async function runInfo(args: string[]): Promise<number> {
   if (files.length !== 1) {
     process.stderr.write(HELP);
     return 1;
+  }
+  if (await isDirectory(files[0]!)) {
+    const md = await Moondream.load(files[0]!);
+    try {
+      const model = { files: md.files, ...md.info };
+      if (json) {
+        process.stdout.write(`${toJson(model)}\n`);
+      } else {
+        const t = model.text;
+        const v = model.vision;
+        process.stdout.write([
+          `text:   ${md.files.text}`,
+          `        ${t.blockCount} blocks x ${t.embeddingLength}, ${t.headCount} heads, context ${t.contextLength}, vocabulary ${t.vocabSize}`,
+          `mmproj: ${md.files.mmproj ?? '(none)'}`,
+          v ? `        ${v.blockCount} blocks x ${v.embeddingLength}, ${v.imageSize}px / ${v.patchSize}px patches, ${v.gelu} GELU, ${v.resize} resize` : '',
+          `prompt: ${model.prompt.name}, stop ids [${model.prompt.stopTokenIds.join(', ')}], up to ${model.prompt.maxNewTokens} new tokens`,
+          `licence: ${model.prompt.license}; revision ${model.prompt.revision}`,
+        ].filter(Boolean).join('\n') + '\n');
+      }
+      return 0;
+    } finally {
+      md.dispose();
+    }
   }
   const info = await readGgufInfo(files[0]!);
   if (json) {

@@ -2,6 +2,8 @@
 // The moondream-ggml command line. Only the CLI writes to stdout; errors go to stderr with exit 1.
 import { MoondreamError } from '../errors.js';
 import { UsageError } from './args.js';
+import { runAsk } from './ask.js';
+import { runChat } from './chat.js';
 import { runConvert } from './convert.js';
 import { runInfo } from './info.js';
 import { runPull } from './pull.js';
@@ -10,15 +12,20 @@ import { runSystem } from './system.js';
 const USAGE = `Usage: moondream-ggml <command> [options]
 
 Commands:
+  ask <image> <question>      Answer a question about an image (streams the answer)
+  caption <image>             Describe an image
+  chat <image>                Ask questions about an image interactively
   convert <hf-dir> --out <dir> [--type t] [--vision-type t]
                               Convert a moondream1 checkpoint to a GGUF pair
-  info <file.gguf> [--json]   Show a GGUF file's metadata and tensors
+  info <model> [--json]       Show a model folder's dimensions and profile, or a GGUF file's metadata
   pull [--type t] [--vision-type t] [--revision r] [--prune]
                               Download moondream1 from the Hugging Face hub into the cache
   system [--json]             Show the ggml build, CPU features and default thread count
 
 Options:
-  -h, --help                  Show this help
+  -h, --help                  Show this help (also after a command: moondream-ggml ask --help)
+
+The moondream1 weights are for research only, no commercial use.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,6 +35,9 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 1 : 0;
   }
   switch (command) {
+    case 'ask': return runAsk(rest, 'ask');
+    case 'caption': return runAsk(rest, 'caption');
+    case 'chat': return runChat(rest);
     case 'convert': return runConvert(rest);
     case 'info': return runInfo(rest);
     case 'pull': return runPull(rest);
