@@ -1,13 +1,15 @@
-// npm run bench -- [--checkpoint DIR] [--threads 2] [--runs 3] [--stages text,vision] [--types q4_0,q8_0] [--json]
+// npm run bench -- [--checkpoint DIR] [--threads 2] [--runs 3] [--stages text,vision,answer] [--types q4_0,q8_0] [--json]
 // Speed of moondream-ggml on the full-size random checkpoint, against node-llama-cpp on the same
 // GGUF in the same run, and against this machine's bounds. Medians of --runs runs.
 import { readGgufInfo } from '../src/index.js';
 import type { TextType } from '../src/convert/quant-types.js';
 import { fullCheckpoint, fullPair } from './bench/full-models.js';
 import { ANCHOR_BOUNDS, prefillFlops, visionFlops } from './bench/machine.js';
-import { fmt } from './bench/stats.js';
+import { fmt, median } from './bench/stats.js';
 import { llamaCppTextSpeed, ourTextSpeed } from './bench/text.js';
 import { ourEncodeMs } from './bench/vision.js';
+import { answerTimings, type AnswerTimings } from './bench/answer.js';
+import { fileURLToPath } from 'node:url';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -16,7 +18,7 @@ function option(name: string, fallback: string): string {
 
 const threads = Number(option('--threads', '2'));
 const runs = Number(option('--runs', '3'));
-const stages = new Set(option('--stages', 'text,vision').split(','));
+const stages = new Set(option('--stages', 'text,vision,answer').split(','));
 const types = option('--types', 'q4_0,q8_0').split(',') as TextType[];
 const json = process.argv.includes('--json');
 const promptLength = Number(option('--prompt', '750'));
@@ -80,6 +82,37 @@ if (stages.has('vision')) {
       `${fmt(flops / 1e9, 0)} GFLOP -> ${fmt(gflops, 0)} GFLOP/s = ${fmt(gflops / (bounds.fmaPeak / 1e9))} of the ${fmt(bounds.fmaPeak / 1e9, 0)} GFLOP/s fp32 FMA peak; ` +
       `llama.cpp 5.40 s here (anchor) -> ${fmt(5400 / encode.ms)}x`);
   }
+}
+
+if (stages.has('answer')) {
+  const image = fileURLToPath(new URL('../../test/fixtures/images/photo_320x240_q90.jpg', import.meta.url));
+  const rows: Record<string, unknown>[] = [];
+  for (const type of types) {
+    const pair = await fullPair(checkpoint, type, 'f16', log);
+    log(`answer ${type} ...`);
+    const runsOf: AnswerTimings[] = [];
+    for (let i = 0; i < runs; i++) runsOf.push(await answerTimings(pair, image, threads, 32));
+    const pick = (f: (t: (typeof runsOf)[number]) => number) => median(runsOf.map(f));
+    const row = {
+      type,
+      loadMs: pick((t) => t.loadMs),
+      encodeMs: pick((t) => t.encodeMs),
+      firstTimeToFirstTokenMs: pick((t) => t.first.timeToFirstTokenMs),
+      repeatedTimeToFirstTokenMs: pick((t) => t.repeated.timeToFirstTokenMs),
+      decodeTokensPerSecond: pick((t) => t.first.decodeTokensPerSecond),
+      endToEndMs: pick((t) => t.endToEndMs),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
+    rows.push(row);
+    if (!json) {
+      console.log(`\n### answering, text ${type} + f16 mmproj, ${threads} threads (median of ${runs})`);
+      console.log(`load ${fmt(row.loadMs / 1000)} s | encode ${fmt(row.encodeMs / 1000)} s | first question: prefill of ${753} entries ` +
+        `${fmt(row.firstTimeToFirstTokenMs / 1000)} s, decode ${fmt(row.decodeTokensPerSecond, 1)} tok/s | repeated question on the same image: ` +
+        `first token after ${fmt(row.repeatedTimeToFirstTokenMs / 1000)} s (${fmt((100 * row.repeatedTimeToFirstTokenMs) / row.firstTimeToFirstTokenMs, 1)}% of the first) | ` +
+        `image + question + 32 tokens end to end ${fmt(row.endToEndMs / 1000)} s | peak RSS of this process so far ${fmt(row.peakRssBytes / 2 ** 30)} GiB`);
+    }
+  }
+  report.answer = rows;
 }
 
 if (json) console.log(JSON.stringify(report, null, 2));

@@ -1,5 +1,5 @@
 import { linkAbortSignal } from './abort.js';
-import { addon, type NativeImageEmbeddings, type NativeModel, type NativeSessionOptions } from './binding.js';
+import { addon, type NativeAbortFlag, type NativeImageEmbeddings, type NativeModel, type NativeSessionOptions } from './binding.js';
 import { MoondreamError, fromNativeError, invalidArgument } from './errors.js';
 import type { ModelInfo } from './model-info.js';
 import { resolveModelFiles, type ModelFiles, type ModelSource } from './model-files.js';
@@ -31,6 +31,8 @@ export interface LoadOptions {
    * and gelu "exact" the logits match the fp32 reference to about 5e-7.
    */
   gelu?: 'exact' | 'fast';
+  /** Text attention through ggml's flash attention kernel (default true; false: plain softmax attention). */
+  flashAttention?: boolean;
 }
 
 export interface SamplingOptions {
@@ -169,6 +171,10 @@ function sessionOptions(value: unknown): NativeSessionOptions {
   if (batchSize !== undefined) out.batchSize = batchSize;
   if (kvCacheType !== undefined) out.kvCacheType = kvCacheType;
   if (gelu !== undefined) out.gelu = gelu;
+  if (o.flashAttention !== undefined) {
+    if (typeof o.flashAttention !== 'boolean') throw invalidArgument('options.flashAttention', 'a boolean', o.flashAttention);
+    out.flashAttention = o.flashAttention;
+  }
   return out;
 }
 
@@ -178,6 +184,8 @@ export class Moondream {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly vocabSize: number;
   private nextImageId = 1;
+  /** Abort flags of the native calls running or queued now: dispose() raises them. */
+  private readonly inFlight = new Set<NativeAbortFlag>();
   /** The text model's tokenizer (moondream1's CodeGen BPE), sharing the model's vocabulary. */
   readonly tokenizer: Tokenizer;
 
@@ -241,7 +249,7 @@ export class Moondream {
       rows = image.embeddings;
     }
     return this.serial(async (native) => {
-      const link = linkAbortSignal(signal);
+      const link = linkAbortSignal(signal, this.inFlight);
       try {
         return await native.evaluate(entries, link.flag, rows);
       } finally {
@@ -260,7 +268,7 @@ export class Moondream {
     const signal = optionalSignal(o.signal, 'options.signal');
     const sampling = samplingOptions(o);
     return this.serial(async (native) => {
-      const link = linkAbortSignal(signal);
+      const link = linkAbortSignal(signal, this.inFlight);
       try {
         const result = await native.generate(ids, { maxTokens, stopTokenIds: stops, ...sampling }, onToken, link.flag);
         const tokensOut = Array.from(result.tokens);
@@ -329,7 +337,7 @@ export class Moondream {
     const sampling = samplingOptions(o);
     const { prefix, suffix } = buildPrompt(profile, (text) => this.tokenize(text), question, history);
     return this.serial(async (native) => {
-      const link = linkAbortSignal(signal);
+      const link = linkAbortSignal(signal, this.inFlight);
       try {
         const result = await native.answer(image.id, image.embeddings, prefix, suffix, {
           maxTokens, stopTokenIds: Int32Array.from(profile.stopTokenIds), stripSuffixes: [...profile.stripSuffixes], ...sampling,
@@ -376,7 +384,7 @@ export class Moondream {
     if (!(pixels instanceof Float32Array)) throw invalidArgument('pixels', 'a Float32Array', pixels);
     const signal = optionalSignal(optionsObject(options, 'options').signal, 'options.signal');
     return this.serial(async (native) => {
-      const link = linkAbortSignal(signal);
+      const link = linkAbortSignal(signal, this.inFlight);
       try {
         return await native.encodePixels(pixels, link.flag);
       } finally {
@@ -385,8 +393,12 @@ export class Moondream {
     });
   }
 
-  /** Frees the model. Later calls throw ERR_DISPOSED. Safe to call twice. */
+  /**
+   * Frees the model. Work in progress stops (its promise rejects with ERR_ABORTED); later calls
+   * throw ERR_DISPOSED. Safe to call twice.
+   */
   dispose(): void {
+    for (const flag of this.inFlight) flag.abort();  // running work stops at its next check
     this.native?.dispose();
     this.native = null;
     this.tokenizer.dispose();

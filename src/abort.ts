@@ -11,12 +11,21 @@ export function abortedError(): MoondreamError {
   return new MoondreamError('ERR_ABORTED', 'The operation was aborted');
 }
 
-/** Throws ERR_ABORTED if the signal already fired; otherwise links it to a fresh native flag. */
-export function linkAbortSignal(signal: AbortSignal | undefined): AbortLink {
-  if (!signal) return { flag: undefined, dispose: () => undefined };
-  if (signal.aborted) throw abortedError();
+/**
+ * A fresh native flag for one call, raised when `signal` fires. Throws ERR_ABORTED if the signal
+ * already fired. `inFlight` collects the flags of running calls, so dispose() can stop them.
+ */
+export function linkAbortSignal(signal: AbortSignal | undefined, inFlight?: Set<NativeAbortFlag>): AbortLink {
+  if (signal?.aborted) throw abortedError();
   const flag = new (addon().NativeAbortFlag)();
   const onAbort = () => flag.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  return { flag, dispose: () => signal.removeEventListener('abort', onAbort) };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  inFlight?.add(flag);
+  return {
+    flag,
+    dispose: () => {
+      signal?.removeEventListener('abort', onAbort);
+      inFlight?.delete(flag);
+    },
+  };
 }

@@ -55,6 +55,7 @@ export interface NativeSessionOptions {
   batchSize?: number;
   kvCacheType?: 'f16' | 'f32';
   gelu?: 'exact' | 'fast';
+  flashAttention?: boolean;
 }
 
 /** The native side of a loaded model (native/addon/model_wrap.cpp). */
@@ -98,6 +99,7 @@ export interface NativeTokenizer {
   detokenizePieces(ids: Int32Array, skipSpecialTokens: boolean): string[];
   dispose(): void;
   readonly vocabSize: number;
+  answerPieces(ids: Int32Array, stripSuffixes: string[]): { pieces: string[]; answer: string };
 }
 
 /** What build/Release/moondream_ggml.node exports (native/addon/addon.cpp). */

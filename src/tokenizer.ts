@@ -70,6 +70,18 @@ export class Tokenizer {
     return call(() => native.detokenizePieces(this.#ids(ids), skipSpecial(options)));
   }
 
+  /**
+   * What answering streams for these generated ids: the pieces handed to onToken and the final
+   * post-processed answer (suffixes stripped in order, then whitespace), as moondream1 does.
+   */
+  answerPieces(ids: readonly number[], stripSuffixes: readonly string[]): { pieces: string[]; answer: string } {
+    const native = this.#live();
+    if (!Array.isArray(stripSuffixes) || !stripSuffixes.every((x) => typeof x === 'string')) {
+      throw invalidArgument('stripSuffixes', 'an array of strings', stripSuffixes);
+    }
+    return call(() => native.answerPieces(this.#ids(ids), [...stripSuffixes]));
+  }
+
   /** Frees the vocabulary. Later calls throw ERR_DISPOSED; disposing again does nothing. */
   dispose(): void {
     this.#native?.dispose();

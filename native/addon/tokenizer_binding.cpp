@@ -19,6 +19,7 @@ public:
             InstanceMethod<&TokenizerWrap::Tokenize>("tokenize"),
             InstanceMethod<&TokenizerWrap::Detokenize>("detokenize"),
             InstanceMethod<&TokenizerWrap::DetokenizePieces>("detokenizePieces"),
+            InstanceMethod<&TokenizerWrap::AnswerPieces>("answerPieces"),
             InstanceMethod<&TokenizerWrap::Dispose>("dispose"),
             InstanceAccessor<&TokenizerWrap::VocabSize>("vocabSize"),
         });
@@ -69,6 +70,25 @@ private:
             if (i + 1 == ids.size()) piece += stream.finish();
             out.Set(uint32_t(i), Napi::String::New(env, piece));
         }
+        return out;
+    }
+
+    // What an answer streams for these generated ids: the pieces and the final answer.
+    Napi::Value AnswerPieces(const Napi::CallbackInfo & info) {
+        Napi::Env env = info.Env();
+        const Tokenizer & tokenizer = loaded(env);
+        const std::vector<int32_t> ids = read_ids(info, tokenizer.vocab_size());
+        std::vector<std::string> suffixes;
+        if (info.Length() > 1 && info[1].IsArray()) {
+            Napi::Array array = info[1].As<Napi::Array>();
+            for (uint32_t i = 0; i < array.Length(); ++i) suffixes.push_back(array.Get(i).ToString().Utf8Value());
+        }
+        const moondream::AnswerPieces streamed = stream_answer_pieces(tokenizer, ids, suffixes);
+        Napi::Array pieces = Napi::Array::New(env, streamed.pieces.size());
+        for (size_t i = 0; i < streamed.pieces.size(); ++i) pieces.Set(uint32_t(i), streamed.pieces[i]);
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("pieces", pieces);
+        out.Set("answer", streamed.answer);
         return out;
     }
 

@@ -230,6 +230,7 @@ struct SessionParams {
     int n_batch = 1024;
     bool exact_gelu = false;  // true: f32 tanh GELU as the reference; false: ggml's f16 table, as llama.cpp
     size_t prefix_cache_bytes = size_t(1) << 30;  // image prompt prefixes kept for reuse
+    bool flash_attention = true;  // text attention through ggml's flash attention kernel
 };
 
 // A conversation's state on a model: KV cache, compute buffers, thread pool. Not thread-safe:
@@ -399,5 +400,14 @@ private:
     bool skip_special_;
     std::string pending_;  // the valid start of an unfinished character (at most 3 bytes)
 };
+
+// What answering streams for these generated ids (answer_question's pieces, without a model): the
+// pieces in order and the final post-processed answer they concatenate to.
+struct AnswerPieces {
+    std::vector<std::string> pieces;
+    std::string answer;
+};
+AnswerPieces stream_answer_pieces(const Tokenizer & tokenizer, const std::vector<int32_t> & ids,
+                                  const std::vector<std::string> & strip_suffixes);
 
 }  // namespace moondream

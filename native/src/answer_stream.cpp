@@ -63,4 +63,18 @@ std::string AnswerStream::finish() {
     return already <= final_.size() ? final_.substr(already) : std::string();
 }
 
+AnswerPieces stream_answer_pieces(const Tokenizer & tokenizer, const std::vector<int32_t> & ids,
+                                  const std::vector<std::string> & strip_suffixes) {
+    AnswerStream stream(tokenizer, strip_suffixes);
+    AnswerPieces out;
+    for (int32_t id : ids) {
+        std::string piece = stream.push(id);
+        if (!piece.empty()) out.pieces.push_back(std::move(piece));
+    }
+    std::string tail = stream.finish();
+    if (!tail.empty()) out.pieces.push_back(std::move(tail));
+    out.answer = stream.text();
+    return out;
+}
+
 }  // namespace moondream

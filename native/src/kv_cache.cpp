@@ -4,17 +4,20 @@
 
 namespace moondream {
 
-Result<std::unique_ptr<KvCache>> KvCache::create(int n_layer, int n_embd, int n_ctx, ggml_type type, ggml_backend_t backend) {
+Result<std::unique_ptr<KvCache>> KvCache::create(int n_layer, int n_embd, int n_ctx, ggml_type type, bool values_transposed,
+                                                 ggml_backend_t backend) {
     auto cache = std::make_unique<KvCache>();
     cache->n_ctx_ = n_ctx;
     cache->n_embd_ = n_embd;
     cache->type_ = type;
+    cache->values_transposed_ = values_transposed;
     ggml_init_params params = {/*mem_size =*/size_t(2 * n_layer + 1) * ggml_tensor_overhead(), /*mem_buffer =*/nullptr, /*no_alloc =*/true};
     cache->ctx_.reset(ggml_init(params));
     if (!cache->ctx_) return Error{ErrorCode::out_of_memory, "cannot create the KV cache context"};
     for (int il = 0; il < n_layer; ++il) {
         cache->k_.push_back(ggml_new_tensor_2d(cache->ctx_.get(), type, n_embd, n_ctx));
-        cache->v_.push_back(ggml_new_tensor_2d(cache->ctx_.get(), type, n_ctx, n_embd));
+        cache->v_.push_back(values_transposed ? ggml_new_tensor_2d(cache->ctx_.get(), type, n_ctx, n_embd)
+                                              : ggml_new_tensor_2d(cache->ctx_.get(), type, n_embd, n_ctx));
     }
     cache->buffer_.reset(ggml_backend_alloc_ctx_tensors(cache->ctx_.get(), backend));
     if (!cache->buffer_) {
@@ -37,7 +40,12 @@ KvSnapshot KvCache::save_prefix(int n) const {
         // Keys: the first n rows are contiguous.
         std::memcpy(out, k_[il]->data, size_t(n_embd_) * row);
         out += size_t(n_embd_) * row;
-        // Values are transposed: the first n entries of each of the n_embd rows.
+        if (!values_transposed_) {
+            std::memcpy(out, v_[il]->data, size_t(n_embd_) * row);
+            out += size_t(n_embd_) * row;
+            continue;
+        }
+        // Transposed values: the first n entries of each of the n_embd rows.
         for (int r = 0; r < n_embd_; ++r) {
             std::memcpy(out, static_cast<const char *>(v_[il]->data) + size_t(r) * v_[il]->nb[1], row);
             out += row;
@@ -53,6 +61,11 @@ void KvCache::restore_prefix(const KvSnapshot & snapshot) {
     for (size_t il = 0; il < k_.size(); ++il) {
         std::memcpy(k_[il]->data, in, size_t(n_embd_) * row);
         in += size_t(n_embd_) * row;
+        if (!values_transposed_) {
+            std::memcpy(v_[il]->data, in, size_t(n_embd_) * row);
+            in += size_t(n_embd_) * row;
+            continue;
+        }
         for (int r = 0; r < n_embd_; ++r) {
             std::memcpy(static_cast<char *>(v_[il]->data) + size_t(r) * v_[il]->nb[1], in, row);
             in += row;

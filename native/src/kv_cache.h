@@ -1,5 +1,6 @@
-// The text model's key/value cache: per layer, keys as rows [n_embd, n_ctx] and values
-// transposed [n_ctx, n_embd] so attention multiplies them without copies.
+// The text model's key/value cache: per layer, keys as rows [n_embd, n_ctx]; values the same way
+// for flash attention, or transposed [n_ctx, n_embd] so plain attention multiplies them without
+// copies.
 #pragma once
 
 #include <vector>
@@ -18,10 +19,12 @@ struct KvSnapshot {
 
 class KvCache {
 public:
-    static Result<std::unique_ptr<KvCache>> create(int n_layer, int n_embd, int n_ctx, ggml_type type, ggml_backend_t backend);
+    static Result<std::unique_ptr<KvCache>> create(int n_layer, int n_embd, int n_ctx, ggml_type type, bool values_transposed,
+                                                   ggml_backend_t backend);
 
     int capacity() const { return n_ctx_; }
     ggml_type type() const { return type_; }
+    bool values_transposed() const { return values_transposed_; }
     ggml_tensor * keys(int layer) const { return k_[size_t(layer)]; }
     ggml_tensor * values(int layer) const { return v_[size_t(layer)]; }
     size_t bytes() const;
@@ -33,6 +36,7 @@ private:
     int n_ctx_ = 0;
     int n_embd_ = 0;
     ggml_type type_ = GGML_TYPE_F16;
+    bool values_transposed_ = true;
     ggml_context_ptr ctx_;
     ggml_backend_buffer_ptr buffer_;
     std::vector<ggml_tensor *> k_;

@@ -26,6 +26,7 @@ Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionPar
     text.n_threads = params.n_threads;
     text.n_batch = params.n_batch;
     text.exact_gelu = params.exact_gelu;
+    text.flash_attention = params.flash_attention;
     MD_ASSIGN_OR_RETURN(std::unique_ptr<TextContext> context, TextContext::create(model, text));
     SessionPtr session(new Session());
     session->model = std::move(model);

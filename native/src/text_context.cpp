@@ -9,15 +9,6 @@
 
 namespace moondream {
 
-namespace {
-
-bool abort_requested(void * data) {
-    const auto * flag = static_cast<const std::atomic<bool> *>(data);
-    return flag != nullptr && flag->load(std::memory_order_relaxed);
-}
-
-}  // namespace
-
 Result<std::unique_ptr<TextContext>> TextContext::create(std::shared_ptr<const Model> model, const TextContextParams & params) {
     const TextHparams & hp = model->text->hp;
     if (params.n_ctx < 1 || params.n_ctx > hp.n_ctx_train) {
@@ -31,22 +22,18 @@ Result<std::unique_ptr<TextContext>> TextContext::create(std::shared_ptr<const M
     context->model_ = std::move(model);
     context->params_ = params;
     context->params_.n_batch = std::max(1, params.n_batch);
-    context->backend_.reset(ggml_backend_cpu_init());
-    if (!context->backend_) return Error{ErrorCode::internal, "cannot start ggml's CPU backend"};
-    context->set_threads(params.n_threads);
-    auto kv = KvCache::create(hp.n_layer, hp.n_embd, params.n_ctx, params.kv_type, context->backend_.get());
+    auto cpu = CpuBackend::create(params.n_threads);
+    if (!cpu.ok()) return cpu.error();
+    context->cpu_ = std::move(cpu.value());
+    auto kv = KvCache::create(hp.n_layer, hp.n_embd, params.n_ctx, params.kv_type, !params.flash_attention, context->cpu_->get());
     if (!kv.ok()) return kv.error();
     context->kv_ = std::move(kv.value());
-    context->allocator_.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(context->backend_.get())));
+    context->allocator_.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(context->cpu_->get())));
     context->graph_memory_.resize(text_graph_context_size(*context->model_->text));
     return context;
 }
 
 TextContext::~TextContext() = default;
-
-void TextContext::set_threads(int n_threads) {
-    ggml_backend_cpu_set_n_threads(backend_.get(), n_threads > 0 ? n_threads : physical_core_count());
-}
 
 void TextContext::rewind(int position) { n_past_ = std::clamp(position, 0, n_past_); }
 
@@ -121,15 +108,15 @@ Status TextContext::run_batch(const int32_t * entries, int n, const float *& row
     for (int i = 0; i < n; ++i) {
         for (int j = 0; j < n_kv; ++j) mask[size_t(i) * size_t(n_kv) + size_t(j)] = j <= n_past_ + i ? 0.0f : -INFINITY;
     }
-    ggml_backend_tensor_set(graph.mask, mask.data(), 0, mask.size() * sizeof(float));
-
-    ggml_backend_cpu_set_abort_callback(backend_.get(), abort_requested, const_cast<std::atomic<bool> *>(abort));
-    const ggml_status status = ggml_backend_graph_compute(backend_.get(), graph.graph);
-    ggml_backend_cpu_set_abort_callback(backend_.get(), nullptr, nullptr);
-    if (status == GGML_STATUS_ABORTED || abort_requested(const_cast<std::atomic<bool> *>(abort))) {
-        return Error{ErrorCode::aborted, "aborted"};
+    if (graph.mask->type == GGML_TYPE_F16) {
+        std::vector<ggml_fp16_t> half(mask.size());
+        ggml_fp32_to_fp16_row(mask.data(), half.data(), int64_t(mask.size()));
+        ggml_backend_tensor_set(graph.mask, half.data(), 0, half.size() * sizeof(ggml_fp16_t));
+    } else {
+        ggml_backend_tensor_set(graph.mask, mask.data(), 0, mask.size() * sizeof(float));
     }
-    if (status != GGML_STATUS_SUCCESS) return Error{ErrorCode::internal, "ggml failed to compute the text graph"};
+
+    if (Status status = cpu_->compute(graph.graph, abort, "text graph")) return status;
 
     logits.resize(size_t(hp.n_vocab));
     ggml_backend_tensor_get(graph.logits, logits.data(), 0, logits.size() * sizeof(float));

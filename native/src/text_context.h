@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ggml-alloc.h"
+#include "cpu_backend.h"
 #include "ggml-backend.h"
 #include "kv_cache.h"
 #include "model.h"
@@ -23,6 +24,7 @@ struct TextContextParams {
     int n_threads = 0;    // 0: physical cores
     int n_batch = 1024;   // positions per prefill graph
     bool exact_gelu = false;
+    bool flash_attention = true;
 };
 
 class TextContext {
@@ -44,7 +46,6 @@ public:
     const TextHparams & hparams() const { return model_->text->hp; }
     const Model & model() const { return *model_; }
     KvCache & kv() { return *kv_; }
-    void set_threads(int n_threads);
 
 private:
     TextContext() = default;
@@ -52,7 +53,7 @@ private:
 
     std::shared_ptr<const Model> model_;
     TextContextParams params_;
-    ggml_backend_ptr backend_;
+    std::unique_ptr<CpuBackend> cpu_;
     std::unique_ptr<KvCache> kv_;
     ggml_gallocr_ptr allocator_;
     std::vector<uint8_t> graph_memory_;

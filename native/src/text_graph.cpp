@@ -43,7 +43,8 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
     g.positions = ggml_new_tensor_1d(ctx, GGML_TYPE_I32, t);
     ggml_set_name(g.positions, "inp_pos");
     ggml_set_input(g.positions);
-    g.mask = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_kv, t);
+    // Flash attention wants an f16 mask; plain softmax takes f32.
+    g.mask = ggml_new_tensor_2d(ctx, kv.values_transposed() ? GGML_TYPE_F32 : GGML_TYPE_F16, n_kv, t);
     ggml_set_name(g.mask, "inp_mask");
     ggml_set_input(g.mask);
 
@@ -68,16 +69,26 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
         ggml_tensor * k_cache = kv.keys(il);
         ggml_tensor * v_cache = kv.values(il);
         ggml_tensor * k_dst = ggml_view_2d(ctx, k_cache, e, t, k_cache->nb[1], size_t(n_past) * k_cache->nb[1]);
-        ggml_tensor * v_dst = ggml_view_2d(ctx, v_cache, t, e, v_cache->nb[1], size_t(n_past) * kv_element);
         ggml_build_forward_expand(g.graph, ggml_cpy(ctx, k, k_dst));
-        ggml_build_forward_expand(g.graph, ggml_cpy(ctx, ggml_transpose(ctx, v), v_dst));
-
         ggml_tensor * keys = ggml_view_3d(ctx, k_cache, head_dim, n_kv, n_head, k_cache->nb[1], size_t(head_dim) * kv_element, 0);
-        ggml_tensor * values = ggml_view_3d(ctx, v_cache, n_kv, head_dim, n_head, v_cache->nb[1], v_cache->nb[1] * size_t(head_dim), 0);
-        ggml_tensor * scores = ggml_mul_mat(ctx, keys, ggml_permute(ctx, q, 0, 2, 1, 3));  // [n_kv, t, n_head]
-        scores = ggml_soft_max_ext(ctx, scores, g.mask, 1.0f, 0.0f);
-        ggml_tensor * mixed = ggml_mul_mat(ctx, values, scores);  // [head_dim, t, n_head]
-        mixed = ggml_cont_2d(ctx, ggml_permute(ctx, mixed, 0, 2, 1, 3), e, t);
+        ggml_tensor * mixed = nullptr;
+        if (!kv.values_transposed()) {
+            // Flash attention: values stored like keys, one row per position.
+            ggml_tensor * v_dst = ggml_view_2d(ctx, v_cache, e, t, v_cache->nb[1], size_t(n_past) * v_cache->nb[1]);
+            ggml_build_forward_expand(g.graph, ggml_cpy(ctx, v, v_dst));
+            ggml_tensor * values = ggml_view_3d(ctx, v_cache, head_dim, n_kv, n_head, v_cache->nb[1], size_t(head_dim) * kv_element, 0);
+            ggml_tensor * out = ggml_flash_attn_ext(ctx, ggml_permute(ctx, q, 0, 2, 1, 3), keys, values, g.mask, 1.0f, 0.0f, 0.0f);
+            ggml_flash_attn_ext_set_prec(out, GGML_PREC_F32);
+            mixed = ggml_reshape_2d(ctx, out, e, t);  // [head_dim, n_head, t] -> [e, t]
+        } else {
+            ggml_tensor * v_dst = ggml_view_2d(ctx, v_cache, t, e, v_cache->nb[1], size_t(n_past) * kv_element);
+            ggml_build_forward_expand(g.graph, ggml_cpy(ctx, ggml_transpose(ctx, v), v_dst));
+            ggml_tensor * values = ggml_view_3d(ctx, v_cache, n_kv, head_dim, n_head, v_cache->nb[1], v_cache->nb[1] * size_t(head_dim), 0);
+            ggml_tensor * scores = ggml_mul_mat(ctx, keys, ggml_permute(ctx, q, 0, 2, 1, 3));  // [n_kv, t, n_head]
+            scores = ggml_soft_max_ext(ctx, scores, g.mask, 1.0f, 0.0f);
+            mixed = ggml_mul_mat(ctx, values, scores);  // [head_dim, t, n_head]
+            mixed = ggml_cont_2d(ctx, ggml_permute(ctx, mixed, 0, 2, 1, 3), e, t);
+        }
         ggml_tensor * attn = linear(ctx, mixed, l.attn_out, l.attn_out_b);
 
         // --- MLP, from the same normalised input (parallel block)

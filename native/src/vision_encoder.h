@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ggml-alloc.h"
+#include "cpu_backend.h"
 #include "ggml-backend.h"
 #include "ggml-cpp.h"
 #include "model.h"
@@ -21,12 +22,11 @@ public:
     // `pixels`: normalised CHW floats, 3 x image_size x image_size. Writes n_patches x n_proj_out
     // floats (row per patch) into `embeddings`.
     Status encode(const float * pixels, std::vector<float> & embeddings, const std::atomic<bool> * abort);
-    void set_threads(int n_threads);
 
 private:
     VisionEncoder() = default;
     std::shared_ptr<const Model> model_;
-    ggml_backend_ptr backend_;
+    std::unique_ptr<CpuBackend> cpu_;
     std::vector<uint8_t> graph_memory_;
     ggml_context_ptr graph_ctx_;
     VisionGraph graph_;

@@ -93,7 +93,58 @@ describe('answering', () => {
   });
 });
 
+describe('end to end from a JPEG file', () => {
+  it('decodes, encodes and streams an answer whose pieces add up to it', async () => {
+    const jpeg = await md.encodeImage(new URL('../../../test/fixtures/images/photo_320x240_q90.jpg', import.meta.url).pathname);
+    const pieces: string[] = [];
+    const answer = await md.answerQuestion(jpeg, QUESTION, { maxTokens: 32, onToken: (p) => pieces.push(p) });
+    assert.ok(pieces.length > 0);
+    assert.equal(pieces.join(''), answer);
+  });
+});
+
+describe('stop fragments never reach the stream', () => {
+  const strip = ['END', '<'];
+  const ids = (text: string) => md.tokenize(text);
+  const cases: [string, () => number[], string][] = [
+    ['a "<" stop token', () => [...ids(' The girl is holding a hamburger.'), 27], 'The girl is holding a hamburger.'],
+    ['".<" merged, then END', () => [...ids(' It is red'), 29847, 10619], 'It is red.'],
+    ['"<" then END as separate tokens', () => [...ids(' A cat'), 27, 10619], 'A cat'],
+    ['trailing whitespace before the stop', () => [...ids(' Two dogs. '), 27], 'Two dogs.'],
+    ['a ">" stop token stays, as in moondream1', () => [...ids(' x'), 29], 'x>'],
+    ['nothing but a stop token', () => [27], ''],
+  ];
+  for (const [label, tokens, expected] of cases) {
+    it(label, () => {
+      const { pieces, answer } = md.tokenizer.answerPieces(tokens(), strip);
+      assert.equal(answer, expected);
+      assert.equal(pieces.join(''), answer);
+      if (!expected.includes('<')) assert.ok(pieces.every((p) => !p.includes('<') && !p.includes('END')), JSON.stringify(pieces));
+    });
+  }
+});
+
 describe('limits, abort and concurrency', () => {
+  it('dispose during generation stops it safely; the model then refuses work', async () => {
+    const pair = await tinyPair('q8_0', 'f16');
+    const doomed = await Moondream.load({ text: pair.textPath, mmproj: pair.mmprojPath }, { threads: 2 });
+    const doomedImage = await doomed.encodeImage(IMAGE);
+    let disposedAt = 0;
+    const pending = doomed.answerQuestion(doomedImage, QUESTION, {
+      maxTokens: 1200,
+      onToken: () => {
+        if (!disposedAt) {
+          disposedAt = performance.now();
+          doomed.dispose();
+        }
+      },
+    });
+    await assert.rejects(pending, { code: 'ERR_ABORTED' });
+    assert.ok(performance.now() - disposedAt < 200);
+    await assert.rejects(doomed.answerQuestion(doomedImage, QUESTION), { code: 'ERR_DISPOSED' });
+    assert.throws(() => doomed.tokenize('x'), { code: 'ERR_DISPOSED' });
+  });
+
   it('a question too long for the context is ERR_CONTEXT_OVERFLOW before any compute', async () => {
     await assert.rejects(md.answerQuestion(image, 'why '.repeat(2500)), { code: 'ERR_CONTEXT_OVERFLOW', message: /exceed the context of 2048/ });
   });

@@ -61,6 +61,26 @@ describe('moondream-ggml ask', () => {
     assert.equal(hub.requests.length, requests);
   });
 
+  it('streams visibly: stdout gets its first piece before generation ends', async () => {
+    const child = spawn(process.execPath, [cli, 'ask', IMAGE, 'What is in this picture?', '--max-tokens', '400', '--threads', '2'], {
+      env: { ...process.env, HF_ENDPOINT: hub.endpoint, HF_TOKEN: TOKEN, XDG_CACHE_HOME: cache, MOONDREAM_REVISION: REVISION },
+    });
+    let firstStdout = 0;
+    let chunks = 0;
+    let summaryAt = 0;  // the timing line goes to stderr once generation has ended
+    child.stdout.on('data', () => {
+      chunks += 1;
+      if (!firstStdout) firstStdout = performance.now();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (!summaryAt && chunk.toString().includes('tok/s]')) summaryAt = performance.now();
+    });
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(status, 0);
+    assert.ok(chunks > 1, `stdout arrived in ${chunks} chunk(s)`);
+    assert.ok(firstStdout > 0 && summaryAt > 0 && firstStdout < summaryAt, 'the first piece came after generation ended');
+  });
+
   it('--json gives the answer, its token ids and the timings', async () => {
     const result = await run(['caption', IMAGE, '--max-tokens', '6', '--json']);
     assert.equal(result.status, 0, result.stderr);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { TEXT_TYPES } from '../../src/convert/quant-types.js';
 import { Moondream } from '../../src/index.js';
-import { loadOracleModel, softmax } from '../helpers/llama-cpp.js';
+import { loadOracleModel, softmax } from '../../scripts/lib/llama-cpp-oracle.js';
 import { tinyPair } from '../helpers/tiny-model.js';
 
 const PROMPTS: number[][] = [
@@ -33,30 +33,35 @@ describe('node-llama-cpp runs every converted text GGUF', () => {
 });
 
 describe('same GGUF, same answers as llama.cpp', () => {
+  // Both attention paths: ggml's flash attention (our default) against llama.cpp's, and plain
+  // softmax attention against llama.cpp's with flash attention off. Each pair does the same
+  // arithmetic, so differences stay at float noise.
   const limits: Record<string, number> = { f32: 1e-3, f16: 1e-3, q8_0: 1e-2, q4_0: 1e-2 };
-  for (const [type, limit] of Object.entries(limits)) {
-    it(`${type}: next-token probabilities within ${limit}, identical 64-token greedy continuations`, async (t) => {
-      const pair = await tinyPair(type as 'f32');
-      const oracle = await loadOracleModel(pair.textPath);
-      const md = await Moondream.load({ text: pair.textPath }, { gelu: 'fast', threads: 2 });
-      after(() => md.dispose());
-      try {
-        let worst = 0;
-        for (const prompt of PROMPTS) {
-          const theirs = await oracle.probabilities(prompt);
-          const ours = softmax(await md.evaluate(prompt));
-          for (let id = 0; id < ours.length; id++) worst = Math.max(worst, Math.abs(ours[id]! - (theirs.get(id) ?? 0)));
+  for (const flashAttention of [true, false]) {
+    for (const [type, limit] of Object.entries(limits)) {
+      it(`${type}, flash attention ${flashAttention ? 'on' : 'off'}: next-token probabilities within ${limit}, identical 64-token greedy continuations`, async (t) => {
+        const pair = await tinyPair(type as 'f32');
+        const oracle = await loadOracleModel(pair.textPath, 2, flashAttention);
+        const md = await Moondream.load({ text: pair.textPath }, { gelu: 'fast', threads: 2, flashAttention });
+        after(() => md.dispose());
+        try {
+          let worst = 0;
+          for (const prompt of PROMPTS) {
+            const theirs = await oracle.probabilities(prompt);
+            const ours = softmax(await md.evaluate(prompt));
+            for (let id = 0; id < ours.length; id++) worst = Math.max(worst, Math.abs(ours[id]! - (theirs.get(id) ?? 0)));
+          }
+          t.diagnostic(`${type}, FA ${flashAttention ? 'on' : 'off'}: max |p_ours - p_llama.cpp| = ${worst.toExponential(2)}`);
+          assert.ok(worst <= limit, `max abs probability difference ${worst} exceeds ${limit}`);
+          for (const prompt of PROMPTS) {
+            const theirs = await oracle.greedy(prompt, 64);
+            const ours = (await md.generate(prompt, { maxTokens: 64 })).tokens;
+            assert.deepEqual(ours, theirs, `greedy continuation of a ${prompt.length}-token prompt`);
+          }
+        } finally {
+          await oracle.dispose();
         }
-        t.diagnostic(`${type}: max |p_ours - p_llama.cpp| = ${worst.toExponential(2)}`);
-        assert.ok(worst <= limit, `max abs probability difference ${worst} exceeds ${limit}`);
-        for (const prompt of PROMPTS) {
-          const theirs = await oracle.greedy(prompt, 64);
-          const ours = (await md.generate(prompt, { maxTokens: 64 })).tokens;
-          assert.deepEqual(ours, theirs, `greedy continuation of a ${prompt.length}-token prompt`);
-        }
-      } finally {
-        await oracle.dispose();
-      }
-    });
+      });
+    }
   }
 });

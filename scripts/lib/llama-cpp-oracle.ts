@@ -15,9 +15,9 @@ export interface OracleModel {
   dispose(): Promise<void>;
 }
 
-export async function loadOracleModel(path: string, threads = 2): Promise<OracleModel> {
+export async function loadOracleModel(path: string, threads = 2, flashAttention = false): Promise<OracleModel> {
   const model: LlamaModel = await (await oracle()).loadModel({ modelPath: path });
-  const context = await model.createContext({ contextSize: 2048, threads, flashAttention: false });
+  const context = await model.createContext({ contextSize: 2048, threads, flashAttention });
   const sequence = context.getSequence();
   return {
     async probabilities(tokens) {

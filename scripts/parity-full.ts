@@ -1,0 +1,75 @@
+// npm run parity:full -- [--checkpoint DIR] [--types f32,f16,q8_0,q4_0] [--threads 2]
+// The text decoder against node-llama-cpp on the FULL-size random model (the tests do the same
+// on the tiny one): max |p_ours - p_llama.cpp| over the next-token distribution of 5 prompts, and
+// whether 64-token greedy continuations agree. Also the vision tower: f16 and q8_0 mmproj
+// embeddings against the f32 mmproj's (max relative difference). Prints a markdown table.
+import type { TextType, VisionType } from '../src/convert/quant-types.js';
+import { Moondream } from '../src/index.js';
+import { fullCheckpoint, fullPair } from './bench/full-models.js';
+import { benchPixels } from './bench/vision.js';
+import { loadOracleModel, softmax } from './lib/llama-cpp-oracle.js';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const threads = Number(option('--threads', '2'));
+const types = option('--types', 'f32,f16,q8_0,q4_0').split(',') as TextType[];
+const stages = new Set(option('--stages', 'text,vision').split(','));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const checkpoint = await fullCheckpoint(process.argv.includes('--checkpoint') ? option('--checkpoint', '') : undefined, log);
+
+const PROMPTS: number[][] = [
+  [50256],
+  [50256, 27, 9060, 29],
+  [3556, 9060, 29, 198, 198, 24361, 25, 1867, 318, 262, 3670, 286, 428, 1492, 30, 198, 198, 33706, 25, 220],
+  [50256, 464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13, 50286, 15496],
+  Array.from({ length: 120 }, (_, i) => (i * 7919 + 13) % 50257),
+];
+
+if (stages.has('text')) {
+  console.log('| text type | max abs probability difference | greedy 64 tokens, 5 prompts |');
+  console.log('|---|---|---|');
+  for (const type of types) {
+    const pair = await fullPair(checkpoint, type, 'f16', log);
+    log(`parity ${type} ...`);
+    const oracle = await loadOracleModel(pair.text, threads, true);
+    const md = await Moondream.load({ text: pair.text }, { threads, gelu: 'fast', flashAttention: true });
+    let worst = 0;
+    let identical = 0;
+    for (const prompt of PROMPTS) {
+      const theirs = await oracle.probabilities(prompt);
+      const ours = softmax(await md.evaluate(prompt));
+      for (let id = 0; id < ours.length; id++) worst = Math.max(worst, Math.abs(ours[id]! - (theirs.get(id) ?? 0)));
+      const a = await oracle.greedy(prompt, 64);
+      const b = (await md.generate(prompt, { maxTokens: 64 })).tokens;
+      if (a.join() === b.join()) identical += 1;
+    }
+    console.log(`| ${type} | ${worst.toExponential(2)} | ${identical}/5 identical |`);
+    md.dispose();
+    await oracle.dispose();
+  }
+}
+
+if (stages.has('vision')) {
+  const pixels = benchPixels();
+  const embeddings = new Map<VisionType, Float32Array>();
+  for (const vtype of ['f32', 'f16', 'q8_0'] as VisionType[]) {
+    const pair = await fullPair(checkpoint, 'q4_0', vtype, log);
+    const md = await Moondream.load({ text: pair.text, mmproj: pair.mmproj }, { threads });
+    log(`vision ${vtype} ...`);
+    embeddings.set(vtype, (await md.encodePixels(pixels)).embeddings);
+    md.dispose();
+  }
+  const reference = embeddings.get('f32')!;
+  let scale = 0;
+  for (const v of reference) scale = Math.max(scale, Math.abs(v));
+  console.log('\n| mmproj | finite | max abs difference / max abs (f32) |');
+  console.log('|---|---|---|');
+  for (const [vtype, values] of embeddings) {
+    let worst = 0;
+    for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i]! - reference[i]!));
+    console.log(`| ${vtype} | ${values.every(Number.isFinite)} | ${(worst / scale).toExponential(2)} |`);
+  }
+}
