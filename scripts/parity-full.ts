@@ -17,6 +17,7 @@ function option(name: string, fallback: string): string {
 const threads = Number(option('--threads', '2'));
 const types = option('--types', 'f32,f16,q8_0,q4_0').split(',') as TextType[];
 const stages = new Set(option('--stages', 'text,vision').split(','));
+const flashAttention = option('--flash-attention', 'on') !== 'off';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const checkpoint = await fullCheckpoint(process.argv.includes('--checkpoint') ? option('--checkpoint', '') : undefined, log);
 
@@ -29,13 +30,14 @@ const PROMPTS: number[][] = [
 ];
 
 if (stages.has('text')) {
+  console.log(`flash attention ${flashAttention ? 'on' : 'off'} on both sides\n`);
   console.log('| text type | max abs probability difference | greedy 64 tokens, 5 prompts |');
   console.log('|---|---|---|');
   for (const type of types) {
     const pair = await fullPair(checkpoint, type, 'f16', log);
     log(`parity ${type} ...`);
-    const oracle = await loadOracleModel(pair.text, threads, true);
-    const md = await Moondream.load({ text: pair.text }, { threads, gelu: 'fast', flashAttention: true });
+    const oracle = await loadOracleModel(pair.text, threads, flashAttention);
+    const md = await Moondream.load({ text: pair.text }, { threads, gelu: 'fast', flashAttention });
     let worst = 0;
     let identical = 0;
     for (const prompt of PROMPTS) {
@@ -65,11 +67,18 @@ if (stages.has('vision')) {
   const reference = embeddings.get('f32')!;
   let scale = 0;
   for (const v of reference) scale = Math.max(scale, Math.abs(v));
-  console.log('\n| mmproj | finite | max abs difference / max abs (f32) |');
-  console.log('|---|---|---|');
+  console.log('\n| mmproj | finite | max abs difference / max abs (f32) | RMS difference / RMS (f32) |');
+  console.log('|---|---|---|---|');
+  let referenceSquares = 0;
+  for (const v of reference) referenceSquares += v * v;
   for (const [vtype, values] of embeddings) {
     let worst = 0;
-    for (let i = 0; i < values.length; i++) worst = Math.max(worst, Math.abs(values[i]! - reference[i]!));
-    console.log(`| ${vtype} | ${values.every(Number.isFinite)} | ${(worst / scale).toExponential(2)} |`);
+    let squares = 0;
+    for (let i = 0; i < values.length; i++) {
+      const d = values[i]! - reference[i]!;
+      worst = Math.max(worst, Math.abs(d));
+      squares += d * d;
+    }
+    console.log(`| ${vtype} | ${values.every(Number.isFinite)} | ${(worst / scale).toExponential(2)} | ${Math.sqrt(squares / referenceSquares).toExponential(2)} |`);
   }
 }
