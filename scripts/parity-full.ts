@@ -7,7 +7,7 @@ import type { TextType, VisionType } from '../src/convert/quant-types.js';
 import { Moondream } from '../src/index.js';
 import { fullCheckpoint, fullPair } from './bench/full-models.js';
 import { benchPixels } from './bench/vision.js';
-import { loadOracleModel, softmax } from './lib/llama-cpp-oracle.js';
+import { PARITY_PROMPTS, loadOracleModel, softmax } from './lib/llama-cpp-oracle.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -21,13 +21,7 @@ const flashAttention = option('--flash-attention', 'on') !== 'off';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const checkpoint = await fullCheckpoint(process.argv.includes('--checkpoint') ? option('--checkpoint', '') : undefined, log);
 
-const PROMPTS: number[][] = [
-  [50256],
-  [50256, 27, 9060, 29],
-  [3556, 9060, 29, 198, 198, 24361, 25, 1867, 318, 262, 3670, 286, 428, 1492, 30, 198, 198, 33706, 25, 220],
-  [50256, 464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13, 50286, 15496],
-  Array.from({ length: 120 }, (_, i) => (i * 7919 + 13) % 50257),
-];
+const PROMPTS = PARITY_PROMPTS;
 
 if (stages.has('text')) {
   console.log(`flash attention ${flashAttention ? 'on' : 'off'} on both sides\n`);

@@ -53,3 +53,13 @@ export function softmax(logits: Float32Array): Float64Array {
   for (let i = 0; i < out.length; i++) out[i]! /= sum;
   return out;
 }
+
+/** The prompts parity checks use: BOS alone, the image tags, moondream1's question tail, some
+ *  English with a whitespace token, and 120 spread-out ids. */
+export const PARITY_PROMPTS: readonly number[][] = [
+  [50256],
+  [50256, 27, 9060, 29],
+  [3556, 9060, 29, 198, 198, 24361, 25, 1867, 318, 262, 3670, 286, 428, 1492, 30, 198, 198, 33706, 25, 220],
+  [50256, 464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13, 50286, 15496],
+  Array.from({ length: 120 }, (_, i) => (i * 7919 + 13) % 50257),
+];

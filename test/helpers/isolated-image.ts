@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runIsolated } from './isolated.js';
 
 export interface PreprocessOutcome {
   ok: boolean;
@@ -16,25 +15,5 @@ export interface PreprocessOutcome {
  */
 export function preprocessIsolated(path: string, as: 'path' | 'bytes' = 'bytes', options: object = {},
   timeoutMs = 60_000): Promise<PreprocessOutcome> {
-  const script = fileURLToPath(new URL('./preprocess-image-child.js', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, path, as, JSON.stringify(options)],
-      { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      if (status !== 0 || signal !== null) {
-        reject(new Error(`preprocessing ${path} killed the process (status ${status}, signal ${signal}): ${stderr.slice(-2000)}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as PreprocessOutcome);
-      } catch {
-        reject(new Error(`unexpected child output: ${stdout} ${stderr}`));
-      }
-    });
-  });
+  return runIsolated<PreprocessOutcome>('./preprocess-image-child.js', [path, as, JSON.stringify(options)], `preprocessing ${path}`, timeoutMs);
 }

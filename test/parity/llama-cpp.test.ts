@@ -6,16 +6,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { TEXT_TYPES } from '../../src/convert/quant-types.js';
 import { Moondream } from '../../src/index.js';
-import { loadOracleModel, softmax } from '../../scripts/lib/llama-cpp-oracle.js';
+import { PARITY_PROMPTS, loadOracleModel, softmax } from '../../scripts/lib/llama-cpp-oracle.js';
 import { tinyPair } from '../helpers/tiny-model.js';
 
-const PROMPTS: number[][] = [
-  [50256],
-  [50256, 27, 9060, 29],
-  [3556, 9060, 29, 198, 198, 24361, 25, 1867, 318, 262, 3670, 286, 428, 1492, 30, 198, 198, 33706, 25, 220],
-  [50256, 464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13, 50286, 15496],
-  Array.from({ length: 120 }, (_, i) => (i * 7919 + 13) % 50257),
-];
+const PROMPTS = PARITY_PROMPTS;
 
 describe('node-llama-cpp runs every converted text GGUF', () => {
   for (const type of TEXT_TYPES) {
