@@ -33,6 +33,11 @@ export interface LoadOptions {
   gelu?: 'exact' | 'fast';
   /** Text attention through ggml's flash attention kernel (default true; false: plain softmax attention). */
   flashAttention?: boolean;
+  /**
+   * Memory for kept image prompt prefixes (about 144 MB per image for moondream1), least recently
+   * used dropped first; default 1 GiB. 0 keeps only the prefix of the image asked last.
+   */
+  prefixCacheBytes?: number;
 }
 
 export interface SamplingOptions {
@@ -171,6 +176,8 @@ function sessionOptions(value: unknown): NativeSessionOptions {
   if (batchSize !== undefined) out.batchSize = batchSize;
   if (kvCacheType !== undefined) out.kvCacheType = kvCacheType;
   if (gelu !== undefined) out.gelu = gelu;
+  const prefixCacheBytes = optionalInteger(o.prefixCacheBytes, 'options.prefixCacheBytes', 0, Number.MAX_SAFE_INTEGER);
+  if (prefixCacheBytes !== undefined) out.prefixCacheBytes = prefixCacheBytes;
   if (o.flashAttention !== undefined) {
     if (typeof o.flashAttention !== 'boolean') throw invalidArgument('options.flashAttention', 'a boolean', o.flashAttention);
     out.flashAttention = o.flashAttention;

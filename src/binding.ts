@@ -56,6 +56,7 @@ export interface NativeSessionOptions {
   kvCacheType?: 'f16' | 'f32';
   gelu?: 'exact' | 'fast';
   flashAttention?: boolean;
+  prefixCacheBytes?: number;
 }
 
 /** The native side of a loaded model (native/addon/model_wrap.cpp). */
