@@ -20,7 +20,7 @@ export interface LoadOptions {
   threads?: number;
   /** KV cache positions; default 2048 (the model's maximum). */
   contextSize?: number;
-  /** Positions per prefill graph; default 1024. */
+  /** Positions per prefill graph; default 256 (as fast as larger batches here, smaller buffers). */
   batchSize?: number;
   /** KV cache precision; default "f16". */
   kvCacheType?: 'f16' | 'f32';

@@ -182,7 +182,7 @@ Napi::Value LoadModelBinding(const Napi::CallbackInfo & info) {
         };
         session.n_threads = int(number("threads", 0));
         session.n_ctx = int(number("contextSize", 2048));
-        session.n_batch = int(number("batchSize", 1024));
+        session.n_batch = int(number("batchSize", 256));
         session.prefix_cache_bytes = size_t(number("prefixCacheBytes", double(session.prefix_cache_bytes)));
         session.kv_f32 = options.Get("kvCacheType").IsString() && options.Get("kvCacheType").As<Napi::String>().Utf8Value() == "f32";
         session.flash_attention = !(options.Get("flashAttention").IsBoolean() && !options.Get("flashAttention").As<Napi::Boolean>().Value());

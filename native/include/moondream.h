@@ -227,7 +227,7 @@ struct SessionParams {
     int n_ctx = 2048;
     bool kv_f32 = false;   // f16 by default
     int n_threads = 0;     // 0: physical cores
-    int n_batch = 1024;
+    int n_batch = 256;
     bool exact_gelu = false;  // true: f32 tanh GELU as the reference; false: ggml's f16 table, as llama.cpp
     size_t prefix_cache_bytes = size_t(1) << 30;  // image prompt prefixes kept for reuse
     bool flash_attention = true;  // text attention through ggml's flash attention kernel

@@ -29,6 +29,10 @@ public:
     ggml_tensor * values(int layer) const { return v_[size_t(layer)]; }
     size_t bytes() const;
 
+    // Zeroes positions [from, to) of every layer. Attention reads whole 256-position blocks, and
+    // masked positions must hold finite values (0 x NaN would poison the sum).
+    void zero_positions(int from, int to);
+
     KvSnapshot save_prefix(int n) const;
     void restore_prefix(const KvSnapshot & snapshot);
 

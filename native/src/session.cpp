@@ -18,6 +18,21 @@ double elapsed_ms(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
+namespace {
+
+// The KV cache is about to be overwritten from position 0: keep the image prefix it still holds
+// (if any) in the LRU first. Snapshots are taken only here, when a prefix is actually displaced,
+// so asking about one image never pays for a copy of its 144 MB prefix.
+void stash_live_prefix(Session & session) {
+    if (!session.live_prefix) return;
+    if (session.prefixes->find(*session.live_prefix) == nullptr) {
+        session.prefixes->insert(*session.live_prefix, session.text->kv().save_prefix(session.live_prefix_positions));
+    }
+    session.live_prefix.reset();
+}
+
+}  // namespace
+
 Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionParams & params) {
     if (!model) return Error{ErrorCode::disposed, "the model was disposed"};
     TextContextParams text;
@@ -51,7 +66,7 @@ Result<std::vector<float>> evaluate_tokens(Session & session, const std::vector<
     if (markers != n_rows) {
         return Error{ErrorCode::invalid_argument, std::to_string(markers) + " image-row markers but " + std::to_string(n_rows) + " rows given"};
     }
-    session.live_prefix.reset();
+    stash_live_prefix(session);
     session.text->rewind(0);
     std::vector<float> logits;
     MD_RETURN_IF_ERROR(session.text->append(tokens, n_rows > 0 ? rows : nullptr, logits, abort));
@@ -103,7 +118,7 @@ Result<GenerateResult> generate_tokens(Session & session, const std::vector<int3
     Sampler sampler(params.sampling);
     for (int32_t id : prompt) sampler.accept(id);
 
-    session.live_prefix.reset();  // the cache is about to hold something else
+    stash_live_prefix(session);  // the cache is about to hold something else
     text.rewind(0);
     std::vector<float> logits;
     const auto prefill_start = std::chrono::steady_clock::now();
@@ -152,7 +167,9 @@ Result<AnswerResult> answer_question(Session & session, const AnswerRequest & re
         text.rewind(session.live_prefix_positions);
         result.reused_positions = prefix_positions;
     } else if (const KvSnapshot * kept = reusable ? session.prefixes->find(key) : nullptr) {
-        session.live_prefix.reset();
+        stash_live_prefix(session);
+        kept = session.prefixes->find(key);  // stashing may have evicted or moved entries
+        if (kept == nullptr) return Error{ErrorCode::internal, "a kept prefix vanished"};
         text.kv().restore_prefix(*kept);
         text.rewind(0);
         text.advance(kept->positions);
@@ -160,13 +177,12 @@ Result<AnswerResult> answer_question(Session & session, const AnswerRequest & re
         session.live_prefix_positions = kept->positions;
         result.reused_positions = prefix_positions;
     } else {
-        session.live_prefix.reset();
+        stash_live_prefix(session);
         text.rewind(0);
         std::vector<int32_t> entries = request.prefix_tokens;
         entries.insert(entries.end(), size_t(request.n_rows), kEmbeddingRow);
         if (!entries.empty()) MD_RETURN_IF_ERROR(text.append(entries, request.rows, logits, abort));
         if (reusable) {
-            session.prefixes->insert(key, text.kv().save_prefix(prefix_positions));
             session.live_prefix = key;
             session.live_prefix_positions = prefix_positions;
         }

@@ -104,6 +104,10 @@ Status TextContext::run_batch(const int32_t * entries, int n, const float *& row
     for (int i = 0; i < n; ++i) positions[size_t(i)] = n_past_ + i;
     ggml_backend_tensor_set(graph.positions, positions.data(), 0, positions.size() * sizeof(int32_t));
     const int n_kv = attended_positions(n_past_, n, kv_->capacity());
+    if (n_kv > zeroed_upto_) {
+        kv_->zero_positions(zeroed_upto_, n_kv);
+        zeroed_upto_ = n_kv;
+    }
     std::vector<float> mask(size_t(n_kv) * size_t(n));
     for (int i = 0; i < n; ++i) {
         for (int j = 0; j < n_kv; ++j) mask[size_t(i) * size_t(n_kv) + size_t(j)] = j <= n_past_ + i ? 0.0f : -INFINITY;

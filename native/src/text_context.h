@@ -22,7 +22,7 @@ struct TextContextParams {
     int n_ctx = 2048;
     ggml_type kv_type = GGML_TYPE_F16;
     int n_threads = 0;    // 0: physical cores
-    int n_batch = 1024;   // positions per prefill graph
+    int n_batch = 256;    // positions per prefill graph: as fast as 1024 here, a quarter of the compute buffers
     bool exact_gelu = false;
     bool flash_attention = true;
 };
@@ -59,6 +59,7 @@ private:
     std::vector<uint8_t> graph_memory_;
     std::vector<float> embeddings_;
     int n_past_ = 0;
+    int zeroed_upto_ = 0;  // cache positions [0, zeroed_upto_) were zeroed or written
 };
 
 }  // namespace moondream
