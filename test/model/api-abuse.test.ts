@@ -78,6 +78,15 @@ describe('lifetime', () => {
     await assert.rejects(other.generate([1]), { code: 'ERR_DISPOSED' });
   });
 
+  it('dispose during encodeImage ends it with ERR_ABORTED or a finished image, never a crash', async () => {
+    const other = await Moondream.load(files, { threads: 2 });
+    const pending = other.encodeImage(IMAGE);
+    setImmediate(() => other.dispose());
+    const outcome = await pending.then(() => 'encoded', (error: { code?: string }) => error.code ?? 'no code');
+    assert.ok(['encoded', 'ERR_ABORTED', 'ERR_DISPOSED'].includes(outcome), String(outcome));
+    await assert.rejects(other.encodeImage(IMAGE), { code: 'ERR_DISPOSED' });
+  });
+
   it('garbage collection of an unreferenced model and image while work runs is safe', () => {
     const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('../helpers/gc-child.js', import.meta.url)),
       files.text, files.mmproj, IMAGE], { encoding: 'utf8', timeout: 60_000 });

@@ -122,6 +122,49 @@ describe('hostile GGUF files give ERR_MODEL_FORMAT without killing the process',
   });
 });
 
+describe('seeded mutations of a valid file', () => {
+  it('300 bit flips, byte overwrites and splices each load correctly or give ERR_MODEL_FORMAT', async () => {
+    const valid = await validFile();
+    let state = 12345;
+    const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+    const paths: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.from(valid);
+      const kind = i % 3;
+      if (kind === 0) {
+        const at = next() % bytes.length;
+        bytes[at]! ^= 1 << (next() % 8);
+      } else if (kind === 1) {
+        // Overwrite 8 bytes (a count, length, dimension or offset field, often) with a random value.
+        const at = next() % (bytes.length - 8);
+        bytes.writeUInt32LE(next(), at);
+        bytes.writeUInt32LE(next(), at + 4);
+      } else {
+        const at = next() % bytes.length;
+        const cut = Buffer.concat([bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + 1 + (next() % 64)))]);
+        bytes.fill(0);
+        cut.copy(bytes);
+        const path = join(dir, `mutant-${i}.gguf`);
+        writeFileSync(path, cut);
+        paths.push(path);
+        continue;
+      }
+      const path = join(dir, `mutant-${i}.gguf`);
+      writeFileSync(path, bytes);
+      paths.push(path);
+    }
+    let accepted = 0;
+    for (let i = 0; i < paths.length; i += 10) {
+      const outcomes = await Promise.all(paths.slice(i, i + 10).map((path) => readGgufIsolated(path)));
+      for (const outcome of outcomes) {
+        if (outcome.ok) accepted += 1;
+        else assert.equal(outcome.code, 'ERR_MODEL_FORMAT', outcome.message);
+      }
+    }
+    assert.ok(accepted < paths.length, 'every mutant was accepted: the mutations did nothing');
+  });
+});
+
 describe('readGgufInfo argument and file errors', () => {
   it('rejects a missing file with ERR_IO naming the path', async () => {
     const outcome = await readGgufIsolated(join(dir, 'does-not-exist.gguf'));
