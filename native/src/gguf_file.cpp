@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "file_handle.h"
+#include "gguf_prescan.h"
 #include "little_endian.h"
 #include "log_capture.h"
 
@@ -94,6 +95,16 @@ Result<GgufFile> open_gguf(const std::string & path, bool with_tensors) {
     const long long size = file_size(file.get());
     if (size < 0) return Error{ErrorCode::io, "cannot read the size of '" + path + "'"};
     if (auto error = check_fixed_header(file.get(), size, path)) return *error;
+    {
+        unsigned char header[kHeaderBytes];
+        std::rewind(file.get());
+        if (std::fread(header, 1, sizeof(header), file.get()) != sizeof(header)) return gguf_format_error(path, "the header is truncated");
+        int64_t n_tensors = 0;
+        int64_t n_kv = 0;
+        std::memcpy(&n_tensors, header + 8, 8);
+        std::memcpy(&n_kv, header + 16, 8);
+        if (auto error = prescan_gguf(file.get(), uint64_t(size), path, n_kv, n_tensors)) return *error;
+    }
     std::rewind(file.get());
 
     GgufFile out;
