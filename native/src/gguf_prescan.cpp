@@ -89,16 +89,26 @@ std::optional<Error> prescan_gguf(std::FILE * file, uint64_t file_size, const st
         if (!in.string(GGML_MAX_NAME, &name)) return fail("tensor " + std::to_string(i) + " has a name longer than " + std::to_string(GGML_MAX_NAME) + " bytes or the file");
         uint32_t n_dims = 0;
         if (!in.value(n_dims) || n_dims > GGML_MAX_DIMS) return fail("tensor '" + name + "' has an invalid number of dimensions");
-        uint64_t elements = 1;
+        int64_t ne[GGML_MAX_DIMS] = {1, 1, 1, 1};
         for (uint32_t d = 0; d < n_dims; ++d) {
-            int64_t ne = 0;
-            if (!in.value(ne) || ne < 0) return fail("tensor '" + name + "' has a negative or missing dimension");
-            if (__builtin_mul_overflow(elements, uint64_t(ne), &elements)) return fail("tensor '" + name + "' has a shape whose element count overflows 64 bits");
+            if (!in.value(ne[d]) || ne[d] < 0) return fail("tensor '" + name + "' has a negative or missing dimension");
         }
         uint32_t type = 0;
         if (!in.value(type) || type >= GGML_TYPE_COUNT) return fail("tensor '" + name + "' has an unknown type id " + std::to_string(type));
         const ggml_type_traits * traits = ggml_get_type_traits(static_cast<ggml_type>(type));
         if (traits == nullptr || traits->blck_size <= 0 || traits->type_size == 0) return fail("tensor '" + name + "' has a removed type id " + std::to_string(type));
+        // No dimension may exceed what the file could hold (a zero elsewhere would hide it from the
+        // byte count), and the bytes themselves must fit in the file: ggml then computes strides
+        // and sizes without signed overflow.
+        const uint64_t dim_limit = (file_size + 1) * uint64_t(traits->blck_size);
+        uint64_t bytes = traits->type_size;
+        for (int d = 0; d < GGML_MAX_DIMS; ++d) {
+            if (uint64_t(ne[d]) > dim_limit) return fail("tensor '" + name + "' has a dimension of " + std::to_string(ne[d]) + ", more than the file can hold");
+            const uint64_t factor = d == 0 ? uint64_t(ne[0]) / uint64_t(traits->blck_size) : uint64_t(ne[d]);
+            if (__builtin_mul_overflow(bytes, factor, &bytes) || bytes > file_size) {
+                return fail("tensor '" + name + "' is larger than the file");
+            }
+        }
         if (!in.skip(8)) return fail("tensor '" + name + "' is truncated");
     }
     return std::nullopt;
