@@ -43,8 +43,6 @@ void KvCache::zero_positions(int from, int to) {
     }
 }
 
-size_t KvCache::bytes() const { return buffer_ ? ggml_backend_buffer_get_size(buffer_.get()) : 0; }
-
 KvSnapshot KvCache::save_prefix(int n) const {
     const size_t element = ggml_type_size(type_);
     const size_t row = size_t(n) * element;  // n positions of one value row, or one key position

@@ -27,7 +27,6 @@ public:
     bool values_transposed() const { return values_transposed_; }
     ggml_tensor * keys(int layer) const { return k_[size_t(layer)]; }
     ggml_tensor * values(int layer) const { return v_[size_t(layer)]; }
-    size_t bytes() const;
 
     // Zeroes positions [from, to) of every layer. Attention reads whole 256-position blocks, and
     // masked positions must hold finite values (0 x NaN would poison the sum).

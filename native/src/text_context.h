@@ -11,7 +11,6 @@
 #include "ggml-backend.h"
 #include "kv_cache.h"
 #include "model.h"
-#include "weight_file.h"
 
 namespace moondream {
 
@@ -44,7 +43,6 @@ public:
     void advance(int positions);  // positions restored into the KV cache by the caller
     int capacity() const { return kv_->capacity(); }
     const TextHparams & hparams() const { return model_->text->hp; }
-    const Model & model() const { return *model_; }
     KvCache & kv() { return *kv_; }
 
 private:
