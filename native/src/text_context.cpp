@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "ggml-cpu.h"
-#include "text_graph.h"
 
 namespace moondream {
 
@@ -28,8 +27,10 @@ Result<std::unique_ptr<TextContext>> TextContext::create(std::shared_ptr<const M
     auto kv = KvCache::create(hp.n_layer, hp.n_embd, params.n_ctx, params.kv_type, !params.flash_attention, context->cpu_->get());
     if (!kv.ok()) return kv.error();
     context->kv_ = std::move(kv.value());
-    context->allocator_.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(context->cpu_->get())));
-    context->graph_memory_.resize(text_graph_context_size(*context->model_->text));
+    for (GraphSlot * slot : {&context->decode_slot_, &context->batch_slot_}) {
+        slot->allocator.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(context->cpu_->get())));
+        slot->memory.resize(text_graph_context_size(*context->model_->text));
+    }
     return context;
 }
 
@@ -68,6 +69,22 @@ Status TextContext::append(const std::vector<int32_t> & entries, const float * r
     return std::nullopt;
 }
 
+Result<TextGraph *> TextContext::graph_for(int n_tokens, int n_kv) {
+    GraphSlot & slot = n_tokens == 1 ? decode_slot_ : batch_slot_;
+    if (slot.reusable && slot.n_tokens == n_tokens && slot.n_kv == n_kv) return &slot.graph;
+    slot.reusable = false;
+    slot.ctx.reset(ggml_init({slot.memory.size(), slot.memory.data(), /*no_alloc =*/true}));
+    slot.graph = build_text_graph(slot.ctx.get(), *model_->text, *kv_, n_past_, n_tokens, params_.exact_gelu);
+    if (!ggml_gallocr_alloc_graph(slot.allocator.get(), slot.graph.graph)) {
+        return Error{ErrorCode::out_of_memory, "cannot allocate the compute buffers for " + std::to_string(n_tokens) + " positions"};
+    }
+    // The transposed-values layout writes the cache at n_past through views: rebuild every time.
+    slot.reusable = slot.graph.cache_rows != nullptr;
+    slot.n_tokens = n_tokens;
+    slot.n_kv = n_kv;
+    return &slot.graph;
+}
+
 Status TextContext::run_batch(const int32_t * entries, int n, const float *& rows, std::vector<float> & logits,
                               const std::atomic<bool> * abort) {
     const TextModel & text = *model_->text;
@@ -92,18 +109,19 @@ Status TextContext::run_batch(const int32_t * entries, int n, const float *& row
         }
     }
 
-    ggml_init_params init = {graph_memory_.size(), graph_memory_.data(), /*no_alloc =*/true};
-    ggml_context_ptr ctx(ggml_init(init));
-    TextGraph graph = build_text_graph(ctx.get(), text, *kv_, n_past_, n, params_.exact_gelu);
-    if (!ggml_gallocr_alloc_graph(allocator_.get(), graph.graph)) {
-        return Error{ErrorCode::out_of_memory, "cannot allocate the compute buffers for " + std::to_string(n) + " positions"};
-    }
+    const int n_kv = attended_positions(n_past_, n, kv_->capacity());
+    auto built = graph_for(n, n_kv);
+    if (!built.ok()) return built.error();
+    const TextGraph & graph = *built.value();
 
     ggml_backend_tensor_set(graph.embeddings, embeddings_.data(), 0, embeddings_.size() * sizeof(float));
     std::vector<int32_t> positions(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) positions[size_t(i)] = n_past_ + i;
     ggml_backend_tensor_set(graph.positions, positions.data(), 0, positions.size() * sizeof(int32_t));
-    const int n_kv = attended_positions(n_past_, n, kv_->capacity());
+    if (graph.cache_rows != nullptr) {
+        std::vector<int64_t> rows_at(positions.begin(), positions.end());
+        ggml_backend_tensor_set(graph.cache_rows, rows_at.data(), 0, rows_at.size() * sizeof(int64_t));
+    }
     if (n_kv > zeroed_upto_) {
         kv_->zero_positions(zeroed_upto_, n_kv);
         zeroed_upto_ = n_kv;

@@ -11,6 +11,7 @@
 #include "ggml-backend.h"
 #include "kv_cache.h"
 #include "model.h"
+#include "text_graph.h"
 
 namespace moondream {
 
@@ -46,15 +47,28 @@ public:
     KvCache & kv() { return *kv_; }
 
 private:
+    // A built and allocated graph with its own compute buffers, kept for the next call of the
+    // same shape. Decode uses one slot and prefill the other, so neither evicts the other.
+    struct GraphSlot {
+        std::vector<uint8_t> memory;
+        ggml_context_ptr ctx;
+        ggml_gallocr_ptr allocator;
+        TextGraph graph;
+        int n_tokens = 0;
+        int n_kv = 0;
+        bool reusable = false;
+    };
+
     TextContext() = default;
+    Result<TextGraph *> graph_for(int n_tokens, int n_kv);
     Status run_batch(const int32_t * entries, int n, const float *& rows, std::vector<float> & logits, const std::atomic<bool> * abort);
 
     std::shared_ptr<const Model> model_;
     TextContextParams params_;
     std::unique_ptr<CpuBackend> cpu_;
     std::unique_ptr<KvCache> kv_;
-    ggml_gallocr_ptr allocator_;
-    std::vector<uint8_t> graph_memory_;
+    GraphSlot decode_slot_;
+    GraphSlot batch_slot_;
     std::vector<float> embeddings_;
     int n_past_ = 0;
     int zeroed_upto_ = 0;  // cache positions [0, zeroed_upto_) were zeroed or written

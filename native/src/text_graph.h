@@ -13,6 +13,7 @@ struct TextGraph {
     ggml_tensor * embeddings = nullptr;  // input [n_embd, n_tokens]
     ggml_tensor * positions = nullptr;   // input [n_tokens] i32
     ggml_tensor * mask = nullptr;        // input [n_kv, n_tokens] f32: 0 or -inf
+    ggml_tensor * cache_rows = nullptr;  // input [n_tokens] i64: the cache row each position goes to (flash attention layout only)
     ggml_tensor * logits = nullptr;      // output [n_vocab, 1]
 };
 
@@ -21,6 +22,8 @@ struct TextGraph {
 // the prompt was batched, and lets one decode graph serve 256 consecutive positions.
 int attended_positions(int n_past, int n_tokens, int capacity);
 
+// With flash attention the graph depends only on (n_tokens, attended_positions), not on n_past:
+// positions, mask and cache rows are inputs, so a decode graph serves 256 consecutive tokens.
 TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const KvCache & kv, int n_past, int n_tokens, bool exact_gelu);
 
 // Room a graph context needs for any text graph of this model.
