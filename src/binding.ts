@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MoondreamError } from './errors.js';
 import type { GgufInfo } from './gguf/types.js';
+import type { MachineProbe } from './machine-probe.js';
 import type { ModelInfo } from './model-info.js';
 
 export interface NativeGgmlInfo {
@@ -111,6 +112,8 @@ export interface NativeAddon {
   loadModel(textPath: string, mmprojPath: string, options: NativeSessionOptions): Promise<NativeModel>;
   NativeAbortFlag: new () => NativeAbortFlag;
   quantize(typeId: number, values: Float32Array, rowLength: number, threads: number): Promise<Uint8Array>;
+  /** native/src/machine_probe.cpp: bandwidth and compute peaks of `threads` threads. */
+  probeMachine(threads: number, readBytes: number): Promise<MachineProbe>;
   /** Pillow-exact resize to 378x378 + normalisation: 3*378*378 floats, CHW (native/src/preprocess.cpp). */
   preprocessRgb(rgb: Uint8Array, width: number, height: number): Promise<Float32Array>;
   /** Pillow-exact bicubic resize of raw RGB, uint8 result (tests). */

@@ -8,6 +8,7 @@ export { EncodedImage, type EncodeTimings } from './EncodedImage.js';
 export type { ModelFiles, ModelSource } from './model-files.js';
 export { MoondreamError, type MoondreamErrorCode } from './errors.js';
 export { ggmlInfo, type GgmlInfo } from './ggml-info.js';
+export { probeMachine, type MachineProbe, type ProbeMachineOptions } from './machine-probe.js';
 export { readGgufInfo } from './gguf/read.js';
 export { preprocessImage, VISION_IMAGE_SIZE, type PreprocessImageOptions } from './preprocess.js';
 export type { ImageInput } from './image.js';

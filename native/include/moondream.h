@@ -323,6 +323,21 @@ Result<ImageEmbeddings> encode_image(Session & session, const float * pixels, si
 // llama-quantize's. Rows are split across `n_threads`.
 Result<std::vector<uint8_t>> quantize_rows(int type, const float * data, int64_t n_rows, int64_t n_per_row, int n_threads);
 
+// ---- machine probe (the benchmark's bounds) -------------------------------------------------------
+
+struct MachineProbe {
+    int threads = 0;
+    double read_bytes_per_second = 0;  // streaming reads of a buffer far larger than the caches
+    double fp32_flops_per_second = 0;  // fused multiply-adds, 2 FLOPs each, widest vectors available
+    double int8_ops_per_second = 0;    // u8 x s8 multiply-adds into i32, 2 ops each (0: no SIMD path)
+    std::string fp32_isa;
+    std::string int8_isa;
+};
+
+// Measures the limits `n_threads` threads reach, reading `read_bytes` (at least 64 MiB). Takes
+// about a second; run it on an otherwise idle machine.
+Result<MachineProbe> probe_machine(int n_threads, size_t read_bytes);
+
 // ---- image preprocessing (spec: moondream1 §3) ---------------------------------------------------
 
 // moondream1's vision input is a 378x378 RGB image, stretched (no crop, no padding).

@@ -1,27 +1,45 @@
 import { ggmlInfo } from '../ggml-info.js';
+import { probeMachine } from '../machine-probe.js';
+import { integerOption, parseArgs } from './args.js';
 import { toJson } from './json.js';
 
-const HELP = `Usage: moondream-ggml system [--json]
+const HELP = `Usage: moondream-ggml system [--probe] [--threads <n>] [--json]
 
 Prints the vendored ggml's version and commit, the CPU features it detects and uses, and the
 default thread count (one per physical core).
+
+  --probe        Also measure this machine's read bandwidth, fp32 FMA peak and int8 peak with
+                 --threads threads (about a second; run it on an idle machine)
+  --threads <n>  Threads for --probe (default: physical cores)
+  --json         Print JSON
 `;
 
-export function runSystem(args: string[]): number {
-  if (args.includes('--help') || args.includes('-h')) {
+export async function runSystem(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['--threads'], ['--help', '--probe', '--json']);
+  if (args.flags.has('--help')) {
     process.stdout.write(HELP);
     return 0;
   }
   const info = ggmlInfo();
-  if (args.includes('--json')) {
-    process.stdout.write(`${toJson(info)}\n`);
+  const threads = integerOption(args, '--threads', 1, 1024) ?? info.defaultThreads;
+  const probe = args.flags.has('--probe') ? await probeMachine({ threads }) : undefined;
+  if (args.flags.has('--json')) {
+    process.stdout.write(`${toJson(probe === undefined ? info : { ...info, probe })}\n`);
     return 0;
   }
   const features = Object.entries(info.cpuFeatures).filter(([, on]) => on).map(([name]) => name);
-  process.stdout.write([
+  const lines = [
     `ggml ${info.ggmlVersion} (llama.cpp ${info.ggmlCommit.slice(0, 7)})`,
     `CPU features: ${features.join(' ') || 'none'}`,
     `cores: ${info.physicalCores} physical, ${info.logicalCpus} logical; default threads: ${info.defaultThreads}`,
-  ].join('\n') + '\n');
+  ];
+  if (probe !== undefined) {
+    lines.push(
+      `probe, ${probe.threads} threads: read ${(probe.readBytesPerSecond / 1e9).toFixed(1)} GB/s; ` +
+        `fp32 ${(probe.fp32FlopsPerSecond / 1e9).toFixed(0)} GFLOP/s (${probe.fp32Isa}); ` +
+        `int8 ${(probe.int8OpsPerSecond / 1e9).toFixed(0)} GOP/s (${probe.int8Isa})`,
+    );
+  }
+  process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { addon } from '../../src/binding.js';
-import { GGML_TYPES, ggmlInfo } from '../../src/index.js';
+import { GGML_TYPES, ggmlInfo, probeMachine } from '../../src/index.js';
 
 const pin = JSON.parse(readFileSync(new URL('../../../vendor/ggml.pin.json', import.meta.url), 'utf8')) as {
   llamaCppCommit: string; ggmlVersion: string;
@@ -27,6 +27,26 @@ describe('ggmlInfo()', () => {
     assert.ok(Number.isInteger(info.defaultThreads) && info.defaultThreads >= 1);
     assert.equal(info.defaultThreads, info.physicalCores);
     assert.ok(info.physicalCores <= info.logicalCpus);
+  });
+});
+
+describe('probeMachine()', () => {
+  it('measures read bandwidth, fp32 FMA and int8 peaks in physically plausible ranges', async () => {
+    const probe = await probeMachine({ threads: 1, readBytes: 64 * 2 ** 20 });
+    assert.equal(probe.threads, 1);
+    // One thread of any machine this runs on: 1 GB/s .. 1 TB/s, 1 GFLOP/s .. 10 TFLOP/s.
+    assert.ok(probe.readBytesPerSecond > 1e9 && probe.readBytesPerSecond < 1e12, String(probe.readBytesPerSecond));
+    assert.ok(probe.fp32FlopsPerSecond > 1e9 && probe.fp32FlopsPerSecond < 1e13, String(probe.fp32FlopsPerSecond));
+    if (process.arch === 'x64') {
+      assert.match(probe.fp32Isa, /FMA|SIMD/);
+      assert.ok(probe.int8OpsPerSecond > 1e9, `${probe.int8Isa}: ${probe.int8OpsPerSecond}`);
+    }
+  });
+
+  it('rejects thread counts and read sizes it cannot use, before any work', async () => {
+    await assert.rejects(probeMachine({ threads: 0 }), { code: 'ERR_INVALID_ARGUMENT' });
+    await assert.rejects(probeMachine({ threads: 1.5 }), { code: 'ERR_INVALID_ARGUMENT' });
+    await assert.rejects(probeMachine({ readBytes: 1024 }), { code: 'ERR_INVALID_ARGUMENT' });
   });
 });
 
