@@ -26,16 +26,18 @@ export async function fullCheckpoint(given: string | undefined, log: (line: stri
   return dir;
 }
 
-/** The GGUF pair of these types for `checkpoint`, converted once into the cache. */
-export async function fullPair(checkpoint: string, textType: TextType, visionType: VisionType, log: (line: string) => void)
-  : Promise<{ text: string; mmproj: string }> {
+/** The GGUF pair of these types, converted once into the cache from `checkpoint` (a folder, or a
+ *  function giving one, called only when a conversion is needed). */
+export async function fullPair(checkpoint: string | (() => Promise<string>), textType: TextType, visionType: VisionType,
+  log: (line: string) => void): Promise<{ text: string; mmproj: string }> {
   const dir = join(benchCacheDir(), 'gguf');
   const names = outputFileNames(textType, visionType);
   const text = join(dir, names.text);
   const mmproj = join(dir, names.mmproj);
   if (!existsSync(text) || !existsSync(mmproj)) {
     log(`converting to ${textType} + ${visionType} mmproj ...`);
-    await convertCheckpoint({ checkpointDir: checkpoint, outDir: dir, textType, visionType });
+    const checkpointDir = typeof checkpoint === 'string' ? checkpoint : await checkpoint();
+    await convertCheckpoint({ checkpointDir, outDir: dir, textType, visionType });
   }
   return { text, mmproj };
 }

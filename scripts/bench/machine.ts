@@ -1,15 +1,15 @@
-// This machine's limits, used to print each stage's fraction of its bound. Defaults are the
-// figures measured on this kind of machine (shared/notes/llama-cpp-anchor.md §1d); the issue-8
-// probe replaces them with a measurement of the machine in hand.
-export interface MachineBounds {
-  /** Streaming read bandwidth with the benchmark's thread count, bytes/s. */
-  readBandwidth: number;
-  /** fp32 FMA peak with the benchmark's thread count, FLOP/s. */
-  fmaPeak: number;
-  source: string;
-}
+// Work counts for the benchmark's bounds (the probe in src/machine-probe.ts measures the rates),
+// and llama.cpp's figures for the stages node-llama-cpp cannot run (measured on this kind of
+// machine: shared/notes/llama-cpp-anchor.md, quoted by issue 8).
 
-export const ANCHOR_BOUNDS: MachineBounds = { readBandwidth: 27e9, fmaPeak: 198e9, source: 'anchor (2 threads, this machine kind)' };
+export const LLAMA_CPP_ANCHOR = {
+  /** llama-mtmd-cli's vision encode of the f16 mmproj, 2 threads. */
+  encodeMs: 5400,
+  /** A second question on the same image: llama.cpp re-prefills the whole prompt. */
+  repeatedTtftMs: 19000,
+  /** Image + question + 32 tokens, q4_0, files in the page cache. */
+  endToEndMs: 25800,
+};
 
 /** FLOPs of one vision encode (patch embedding, blocks with full attention, projector). */
 export function visionFlops(d: { n: number; width: number; ff: number; blocks: number; projInner: number; projOut: number; patch: number }): number {
@@ -17,7 +17,12 @@ export function visionFlops(d: { n: number; width: number; ff: number; blocks: n
   return 2 * d.n * d.patch * d.width + d.blocks * perBlock + 2 * d.n * (d.width * d.projInner + d.projInner * d.projOut);
 }
 
-/** FLOPs of a causal prefill of `tokens` positions through the text blocks (head on one position). */
-export function prefillFlops(tokens: number, blockParams: number, layers: number, width: number, headParams: number): number {
-  return 2 * blockParams * tokens + 2 * tokens * tokens * width * layers + 2 * headParams;
+/** Work of a causal prefill of `tokens` positions through Phi-1.5 (24 blocks of width 2048, the
+ *  last block's tail and the head on one position only): matmul ops (2 per multiply-add) and the
+ *  attention's QK^T and PV over the causal triangle. */
+export function prefillWork(tokens: number, width = 2048, layers = 24, vocab = 51200): { matmulFlops: number; attentionFlops: number } {
+  const perPosition = 12 * width * width;  // QKV 3w^2 + output w^2 + MLP 8w^2
+  const lastTail = 9 * width * width;      // output projection + MLP, skipped for all but the last position
+  const macs = perPosition * tokens * layers - lastTail * (tokens - 1) + vocab * width;
+  return { matmulFlops: 2 * macs, attentionFlops: 2 * tokens * tokens * width * layers };
 }
