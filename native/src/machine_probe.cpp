@@ -17,6 +17,9 @@
 #include "moondream.h"
 
 #if defined(__x86_64__) || defined(__i386__)
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* locals.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #define MOONDREAM_X86 1
 #endif

@@ -61,13 +61,18 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
     }
 
     const size_t kv_element = ggml_type_size(kv.type());
+    // x W^T + b, through our VNNI kernel where the weight was repacked for it.
+    auto project = [&](ggml_tensor * in, ggml_tensor * weight, ggml_tensor * bias) {
+        if (const PackedQ8 * packed = model.packed(weight)) return ggml_add(ctx, packed->mul_mat(ctx, in), bias);
+        return linear(ctx, in, weight, bias);
+    };
     ggml_tensor * x = g.embeddings;
     for (int il = 0; il < hp.n_layer; ++il) {
         const TextLayer & l = model.layers[size_t(il)];
         ggml_tensor * h = layer_norm(ctx, x, l.attn_norm, l.attn_norm_b, hp.norm_eps);
 
         // --- attention
-        ggml_tensor * qkv = linear(ctx, h, l.qkv, l.qkv_b);  // [3e, t]: Q | K | V, head-major inside each
+        ggml_tensor * qkv = project(h, l.qkv, l.qkv_b);  // [3e, t]: Q | K | V, head-major inside each
         ggml_tensor * q = ggml_view_3d(ctx, qkv, head_dim, n_head, t, head_dim * f32, qkv->nb[1], 0);
         ggml_tensor * k = ggml_view_3d(ctx, qkv, head_dim, n_head, t, head_dim * f32, qkv->nb[1], size_t(e) * f32);
         ggml_tensor * v = ggml_view_2d(ctx, qkv, e, t, qkv->nb[1], size_t(2 * e) * f32);
@@ -109,19 +114,19 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
             h = last_column(ctx, h);
             x = last_column(ctx, x);
         }
-        ggml_tensor * attn = linear(ctx, mixed, l.attn_out, l.attn_out_b);
+        ggml_tensor * attn = project(mixed, l.attn_out, l.attn_out_b);
 
         // --- MLP, from the same normalised input (parallel block)
-        ggml_tensor * ffn = linear(ctx, h, l.ffn_up, l.ffn_up_b);
+        ggml_tensor * ffn = project(h, l.ffn_up, l.ffn_up_b);
         ffn = gelu(ctx, ffn, Gelu::tanh, exact_gelu);
-        ffn = linear(ctx, ffn, l.ffn_down, l.ffn_down_b);
+        ffn = project(ffn, l.ffn_down, l.ffn_down_b);
 
         x = ggml_add(ctx, ggml_add(ctx, x, attn), ffn);
     }
 
     // Only the last position's logits are needed: 51,200 x n_embd per position is not free.
     ggml_tensor * last = layer_norm(ctx, last_column(ctx, x), model.out_norm, model.out_norm_b, hp.norm_eps);
-    g.logits = linear(ctx, last, model.output, model.output_b);
+    g.logits = project(last, model.output, model.output_b);
     ggml_set_name(g.logits, "logits");
     ggml_set_output(g.logits);
     ggml_build_forward_expand(g.graph, g.logits);

@@ -80,6 +80,12 @@ Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path) {
     }
     // token_embd is read row by row on the host, so it stays in its file layout.
     MD_RETURN_IF_ERROR(file->map_weights(matmul_weights));
+    for (ggml_tensor * w : matmul_weights) {
+        if (std::unique_ptr<PackedQ8> packed = PackedQ8::pack(w)) {
+            file->release_mapped(w);  // only the packed copy is read from now on
+            model->packed_q8.emplace(w, std::move(packed));
+        }
+    }
     model->file = std::move(file);
     return model;
 }

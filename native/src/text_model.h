@@ -4,7 +4,10 @@
 #include <memory>
 #include <vector>
 
+#include <unordered_map>
+
 #include "moondream.h"
+#include "q8_0_gemm.h"
 #include "weight_file.h"
 
 namespace moondream {
@@ -33,6 +36,13 @@ struct TextModel {
     ggml_tensor * output = nullptr;
     ggml_tensor * output_b = nullptr;
     std::optional<Tokenizer> tokenizer;  // from the same file's tokenizer.ggml.* keys
+
+    // q8_0 matmul weights repacked for the AVX-512 VNNI kernel (q8_0_gemm.h), by ggml tensor.
+    std::unordered_map<const ggml_tensor *, std::unique_ptr<PackedQ8>> packed_q8;
+    const PackedQ8 * packed(const ggml_tensor * weight) const {
+        auto it = packed_q8.find(weight);
+        return it == packed_q8.end() ? nullptr : it->second.get();
+    }
 };
 
 Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path);

@@ -103,6 +103,23 @@ Result<ggml_tensor *> WeightFile::tensor(const std::string & name, std::vector<i
     return t;
 }
 
+namespace {
+
+// Drops whole pages inside [data, data + bytes) of a read-only file mapping from memory; they
+// would be read back from the file if touched again.
+void release_pages(const void * data, size_t bytes) {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    const uintptr_t first = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+    const uintptr_t last = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
+    if (last > first) madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+}
+
+}  // namespace
+
+void WeightFile::release_mapped(const ggml_tensor * t) const {
+    if (t->buffer == buffer_.get()) release_pages(t->data, ggml_nbytes(t));
+}
+
 Status WeightFile::map_weights(const std::vector<ggml_tensor *> & matmul_weights) {
     Result<MappedFile> mapped = MappedFile::open(path_);
     if (!mapped.ok()) return mapped.error();
@@ -132,7 +149,6 @@ Status WeightFile::map_weights(const std::vector<ggml_tensor *> & matmul_weights
             if (!repack_buffer_) return Error{ErrorCode::out_of_memory, "cannot allocate " + std::to_string(total) + " bytes for repacked weights"};
             ggml_backend_buffer_set_usage(repack_buffer_.get(), GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
             ggml_tallocr allocator = ggml_tallocr_new(repack_buffer_.get());
-            const size_t page = size_t(sysconf(_SC_PAGESIZE));
             for (ggml_tensor * t : chosen) {
                 if (ggml_tallocr_alloc(&allocator, t) != GGML_STATUS_SUCCESS) {
                     return Error{ErrorCode::internal, std::string("cannot place repacked tensor ") + t->name};
@@ -140,9 +156,7 @@ Status WeightFile::map_weights(const std::vector<ggml_tensor *> & matmul_weights
                 unsigned char * source = file_address(t);
                 ggml_backend_tensor_set(t, source, 0, ggml_nbytes(t));  // the repack happens here
                 // The mapped copy is no longer read: let the kernel drop those pages from our RSS.
-                const uintptr_t first = (reinterpret_cast<uintptr_t>(source) + page - 1) / page * page;
-                const uintptr_t last = (reinterpret_cast<uintptr_t>(source) + ggml_nbytes(t)) / page * page;
-                if (last > first) madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+                release_pages(source, ggml_nbytes(t));
             }
         }
     }

@@ -43,6 +43,8 @@ public:
     // repack for its faster kernels (q4_0, q4_K, ... on AVX2) are copied once into a repack
     // buffer, as llama.cpp does; their mapped pages are then released. Call after all checks passed.
     Status map_weights(const std::vector<ggml_tensor *> & matmul_weights);
+    // Drops a mapped tensor's pages from memory (it must no longer be read; e.g. repacked by us).
+    void release_mapped(const ggml_tensor * t) const;
     size_t mapped_bytes() const { return mapping_ ? mapping_->size() : 0; }
     size_t repacked_bytes() const { return repack_buffer_ ? ggml_backend_buffer_get_size(repack_buffer_.get()) : 0; }
 
