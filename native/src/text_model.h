@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "moondream.h"
-#include "q8_0_gemm.h"
+#include "vnni_matrix.h"
 #include "weight_file.h"
 
 namespace moondream {
@@ -37,11 +37,11 @@ struct TextModel {
     ggml_tensor * output_b = nullptr;
     std::optional<Tokenizer> tokenizer;  // from the same file's tokenizer.ggml.* keys
 
-    // q8_0 matmul weights repacked for the AVX-512 VNNI kernel (q8_0_gemm.h), by ggml tensor.
-    std::unordered_map<const ggml_tensor *, std::unique_ptr<PackedQ8>> packed_q8;
-    const PackedQ8 * packed(const ggml_tensor * weight) const {
-        auto it = packed_q8.find(weight);
-        return it == packed_q8.end() ? nullptr : it->second.get();
+    // q8_0 and q4_0 matmul weights repacked for our AVX-512 VNNI kernel (vnni_matrix.h).
+    std::unordered_map<const ggml_tensor *, std::unique_ptr<VnniMatrix>> vnni;
+    const VnniMatrix * vnni_matrix(const ggml_tensor * weight) const {
+        auto it = vnni.find(weight);
+        return it == vnni.end() ? nullptr : it->second.get();
     }
 };
 

@@ -1,0 +1,240 @@
+#include "vnni_matrix.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* locals.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#define MOONDREAM_VNNI_MATRIX 1
+#endif
+
+namespace moondream {
+
+namespace {
+
+constexpr int kRows = 16;            // output rows per tile: one 512-bit register of int32 sums
+constexpr int kBlock = 32;           // q8_0 and q4_0 block
+constexpr int kGroups = kBlock / 4;  // VPDPBUSD takes 4 k per lane
+constexpr size_t kBlockScaleBytes = size_t(kRows) * 2;  // 16 f16 scales
+constexpr int kMaxColumns = 8;       // activation rows per register tile
+constexpr size_t kPrefetchBlocks = 8;  // how far ahead decode prefetches weights (prefetches never fault)
+
+// Per type: ggml's block size in bytes, our packed weight bytes per block of a tile, and the
+// offset that makes its values unsigned (VPDPBUSD multiplies u8 weights by s8 activations):
+// q8_0 is stored as q + 128; q4_0's nibbles already are q + 8.
+struct Format {
+    size_t source_block;
+    size_t packed_block;
+    int32_t offset;
+};
+constexpr Format kQ8 = {2 + kBlock, size_t(kRows) * kBlock, 128};      // 8 registers of 64 bytes
+constexpr Format kQ4 = {2 + kBlock / 2, size_t(kRows) * kBlock / 2, 8};  // 4 registers, 2 groups each
+
+Format format_of(ggml_type type) { return type == GGML_TYPE_Q4_0 ? kQ4 : kQ8; }
+
+// One activation row: k int8 values, then per block its f32 scale and the sum of its values
+// (the kernel subtracts offset x sum to undo the weights' offset).
+size_t activation_stride(int64_t k) {
+    const size_t nb = size_t(k) / kBlock;
+    return (size_t(k) + nb * 8 + 63) / 64 * 64;
+}
+
+#if MOONDREAM_VNNI_MATRIX
+
+__attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, uint8_t * out, int64_t k) {
+    const int64_t nb = k / kBlock;
+    auto * values = reinterpret_cast<int8_t *>(out);
+    float * scales = reinterpret_cast<float *>(out + k);
+    int32_t * sums = reinterpret_cast<int32_t *>(out + k + 4 * nb);
+    for (int64_t b = 0; b < nb; ++b) {
+        const __m512 v0 = _mm512_loadu_ps(x + b * kBlock);
+        const __m512 v1 = _mm512_loadu_ps(x + b * kBlock + 16);
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        // As ggml's quantize_row_q8_0: the f16-rounded d is what the dot product scales by,
+        // while the values are rounded (to nearest even) with 127/amax.
+        const float d = ggml_fp16_to_fp32(ggml_fp32_to_fp16(amax / 127.0f));
+        const __m512 inverse = _mm512_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+        const __m512i q0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m512i q1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(values + b * kBlock), _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(values + b * kBlock + 16), _mm512_cvtepi32_epi8(q1));
+        scales[b] = d;
+        sums[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    }
+}
+
+// out[j * n .. + 16] = sum over blocks of d_w * d_a * (integer dot), for MT activation rows.
+template <ggml_type T, int MT>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride,
+                                                                      int64_t k, float * out, int64_t n) {
+    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
+    constexpr int NS = MT == 1 ? 4 : MT == 2 ? 2 : 1;  // independent partial sums per activation row
+    const uint8_t * scales = tile;
+    const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
+    const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+    __m512 acc[MT];
+    for (int j = 0; j < MT; ++j) acc[j] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(scales + size_t(b) * kBlockScaleBytes)));
+        const uint8_t * wb = weights + size_t(b) * f.packed_block;
+        if constexpr (MT <= 2) {
+            // Decode streams each weight once: ask for the lines a few blocks ahead.
+            const uint8_t * ahead = wb + kPrefetchBlocks * f.packed_block;
+            for (size_t line = 0; line < f.packed_block; line += 64) _mm_prefetch(reinterpret_cast<const char *>(ahead + line), _MM_HINT_T0);
+        }
+        // w[g]: 16 rows x the 4 k of group g, as unsigned bytes.
+        __m512i w[kGroups];
+        if constexpr (T == GGML_TYPE_Q4_0) {
+            for (int p = 0; p < kGroups / 2; ++p) {
+                const __m512i packed = _mm512_loadu_si512(wb + p * 64);
+                w[p] = _mm512_and_si512(packed, low_nibbles);
+                w[p + kGroups / 2] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
+            }
+        } else {
+            for (int g = 0; g < kGroups; ++g) w[g] = _mm512_loadu_si512(wb + g * 64);
+        }
+        for (int j = 0; j < MT; ++j) {
+            const uint8_t * row = act + size_t(j) * stride;
+            const uint8_t * qa = row + b * kBlock;
+            float d_a;
+            int32_t sum_a;
+            std::memcpy(&d_a, row + k + 4 * b, sizeof d_a);
+            std::memcpy(&sum_a, row + k + 4 * nb + 4 * b, sizeof sum_a);
+            // Each VPDPBUSD waits for the previous one on the same sum; with few activation rows
+            // (decode is one) nothing else hides that latency, so the chain is split.
+            __m512i sums[NS];
+            sums[0] = _mm512_set1_epi32(-f.offset * sum_a);
+            for (int c = 1; c < NS; ++c) sums[c] = _mm512_setzero_si512();
+            for (int g = 0; g < kGroups; ++g) {
+                int32_t four;
+                std::memcpy(&four, qa + 4 * g, sizeof four);
+                sums[g % NS] = _mm512_dpbusd_epi32(sums[g % NS], w[g], _mm512_set1_epi32(four));
+            }
+            for (int c = 1; c < NS; ++c) sums[0] = _mm512_add_epi32(sums[0], sums[c]);
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[0]), _mm512_mul_ps(dw, _mm512_set1_ps(d_a)), acc[j]);
+        }
+    }
+    for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), acc[j]);
+}
+
+using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, float *, int64_t);
+template <ggml_type T>
+constexpr TileKernel kKernels[kMaxColumns + 1] = {nullptr,           tile_kernel<T, 1>, tile_kernel<T, 2>, tile_kernel<T, 3>, tile_kernel<T, 4>,
+                                                  tile_kernel<T, 5>, tile_kernel<T, 6>, tile_kernel<T, 7>, tile_kernel<T, 8>};
+
+void quantize_op(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * x = dst->src[0];
+    const int64_t k = x->ne[0];
+    const size_t stride = activation_stride(k);
+    for (int64_t row = ith; row < x->ne[1]; row += nth) {
+        quantize_row(reinterpret_cast<const float *>(static_cast<const char *>(x->data) + size_t(row) * x->nb[1]),
+                     static_cast<uint8_t *>(dst->data) + size_t(row) * stride, k);
+    }
+}
+
+void multiply_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    static_cast<const VnniMatrix *>(userdata)->multiply(static_cast<const uint8_t *>(dst->src[0]->data), static_cast<float *>(dst->data),
+                                                        dst->ne[1], ith, nth);
+}
+
+#endif  // MOONDREAM_VNNI_MATRIX
+
+}  // namespace
+
+bool VnniMatrix::supports(const ggml_tensor * weight) {
+#if MOONDREAM_VNNI_MATRIX
+    static const bool cpu = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+    }();
+    return cpu && std::getenv("MOONDREAM_DISABLE_VNNI_MATRIX") == nullptr &&
+           (weight->type == GGML_TYPE_Q8_0 || weight->type == GGML_TYPE_Q4_0) && weight->ne[0] % kBlock == 0 &&
+           weight->ne[1] % kRows == 0 && weight->ne[2] == 1 && weight->ne[3] == 1;
+#else
+    (void)weight;
+    return false;
+#endif
+}
+
+std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight) {
+    if (!supports(weight)) return nullptr;
+    std::unique_ptr<VnniMatrix> packed(new VnniMatrix());
+    packed->type_ = weight->type;
+    packed->k_ = weight->ne[0];
+    packed->n_ = weight->ne[1];
+    const Format f = format_of(weight->type);
+    const int64_t nb = packed->k_ / kBlock;
+    packed->tile_bytes_ = size_t(nb) * (kBlockScaleBytes + f.packed_block);
+    const int64_t tiles = packed->n_ / kRows;
+    packed->storage_.resize(size_t(tiles) * packed->tile_bytes_ + 63);
+    packed->data_ = packed->storage_.data() + (64 - reinterpret_cast<uintptr_t>(packed->storage_.data()) % 64) % 64;
+    const auto * source = static_cast<const uint8_t *>(weight->data);
+    for (int64_t t = 0; t < tiles; ++t) {
+        uint8_t * scales = packed->data_ + size_t(t) * packed->tile_bytes_;
+        uint8_t * weights = scales + size_t(nb) * kBlockScaleBytes;
+        for (int i = 0; i < kRows; ++i) {
+            const uint8_t * row = source + size_t(t * kRows + i) * weight->nb[1];
+            for (int64_t b = 0; b < nb; ++b) {
+                const uint8_t * block = row + size_t(b) * f.source_block;
+                std::memcpy(scales + size_t(b) * kBlockScaleBytes + size_t(i) * 2, block, 2);  // f16 d
+                const uint8_t * q = block + 2;
+                uint8_t * w = weights + size_t(b) * f.packed_block;
+                if (weight->type == GGML_TYPE_Q4_0) {
+                    // Byte j of a q4_0 block holds element j (low nibble) and j + 16 (high): byte
+                    // 4p + c is group p's c-th value and group p + 4's, as the kernel unpacks them.
+                    for (int p = 0; p < kGroups / 2; ++p) std::memcpy(w + p * 64 + i * 4, q + 4 * p, 4);
+                } else {
+                    for (int g = 0; g < kGroups; ++g) {
+                        for (int c = 0; c < 4; ++c) w[g * 64 + i * 4 + c] = uint8_t(q[g * 4 + c] ^ 0x80);  // q + 128 as u8
+                    }
+                }
+            }
+        }
+    }
+    return packed;
+}
+
+ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x) const {
+#if MOONDREAM_VNNI_MATRIX
+    const int64_t m = x->ne[1];
+    ggml_tensor * args[1] = {x};
+    ggml_tensor * quantized = ggml_custom_4d(ctx, GGML_TYPE_I8, int64_t(activation_stride(k_)) * m, 1, 1, 1, args, 1, quantize_op,
+                                             GGML_N_TASKS_MAX, nullptr);
+    args[0] = quantized;
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, n_, m, 1, 1, args, 1, multiply_op, GGML_N_TASKS_MAX, const_cast<VnniMatrix *>(this));
+#else
+    (void)ctx;
+    (void)x;
+    return nullptr;  // pack() never returns a VnniMatrix here
+#endif
+}
+
+void VnniMatrix::multiply(const uint8_t * activations, float * out, int64_t m, int ith, int nth) const {
+#if MOONDREAM_VNNI_MATRIX
+    const int64_t tiles = n_ / kRows;
+    const int64_t per_thread = (tiles + nth - 1) / nth;
+    const int64_t first = std::min(tiles, per_thread * ith);
+    const int64_t last = std::min(tiles, first + per_thread);
+    const size_t stride = activation_stride(k_);
+    const int64_t nb = k_ / kBlock;
+    for (int64_t t = first; t < last; ++t) {
+        for (int64_t j = 0; j < m; j += kMaxColumns) {
+            const int columns = int(std::min<int64_t>(kMaxColumns, m - j));
+            const TileKernel kernel = type_ == GGML_TYPE_Q4_0 ? kKernels<GGML_TYPE_Q4_0>[columns] : kKernels<GGML_TYPE_Q8_0>[columns];
+            kernel(tile(t), nb, activations + size_t(j) * stride, stride, k_, out + size_t(j) * size_t(n_) + size_t(t * kRows), n_);
+        }
+    }
+#else
+    (void)activations;
+    (void)out;
+    (void)m;
+    (void)ith;
+    (void)nth;
+#endif
+}
+
+}  // namespace moondream

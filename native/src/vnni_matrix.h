@@ -1,0 +1,52 @@
+// q8_0 and q4_0 matrix multiplication with AVX-512 VNNI, for x86 CPUs that have it.
+//
+// ggml's x86 kernels leave most of this machine's int8 throughput unused: q8_0 prefill runs
+// llamafile's 256-bit kernels at about a quarter of the probed peak, q4_0's repacked kernels at
+// about half. Here a weight is repacked once at load into tiles of 16 rows whose bytes interleave
+// 4 consecutive k per row, so one 512-bit VPDPBUSD multiplies 16 rows by 4 k of one activation
+// row (q4_0 keeps its 4-bit values, two groups of 4 k per byte). Activations are quantized to
+// q8_0 exactly as ggml quantizes them for its own q8_0 and q4_0 dot products (d = amax/127
+// rounded to f16, values rounded to nearest), and each output is the sum over blocks of
+// d_w * d_a * (integer block dot): ggml's arithmetic up to float summation order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ggml.h"
+
+namespace moondream {
+
+class VnniMatrix {
+public:
+    // Whether `weight` can be repacked on this CPU: q8_0 or q4_0, k a multiple of 32, n of 16,
+    // and AVX-512 F, BW and VNNI present (MOONDREAM_DISABLE_VNNI_MATRIX=1 says no).
+    static bool supports(const ggml_tensor * weight);
+    // Repacks a weight [k, n] (ggml order) that supports() accepts, reading its data.
+    static std::unique_ptr<VnniMatrix> pack(const ggml_tensor * weight);
+
+    int64_t k() const { return k_; }
+    int64_t n() const { return n_; }
+    size_t bytes() const { return storage_.size(); }
+
+    // x [k, m] f32 -> [n, m] f32: a quantize op and a multiply op (both multi-threaded). This
+    // matrix must outlive every graph built with it.
+    ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x) const;
+
+    // What the multiply op runs on thread `ith` of `nth`.
+    void multiply(const uint8_t * activations, float * out, int64_t m, int ith, int nth) const;
+
+private:
+    VnniMatrix() = default;
+    const uint8_t * tile(int64_t t) const { return data_ + size_t(t) * tile_bytes_; }
+
+    ggml_type type_ = GGML_TYPE_Q8_0;
+    int64_t k_ = 0;
+    int64_t n_ = 0;
+    size_t tile_bytes_ = 0;
+    std::vector<uint8_t> storage_;
+    uint8_t * data_ = nullptr;  // 64-byte aligned inside storage_
+};
+
+}  // namespace moondream
