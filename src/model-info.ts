@@ -48,6 +48,6 @@ export interface ModelInfo {
   };
   /** Bytes of the memory-mapped files. */
   mappedBytes: number;
-  /** Weight bytes copied at load into ggml's repacked layouts (faster CPU kernels). */
+  /** Weight bytes copied at load into repacked layouts for faster CPU kernels (ggml's, and ours for q8_0/q4_0 on AVX-512 VNNI); their mapped pages are released. */
   repackedBytes: number;
 }

@@ -195,7 +195,7 @@ struct ModelInfo {
     VisionHparams vision;
     VisionProfile vision_profile;
     size_t mapped_bytes = 0;
-    size_t repacked_bytes = 0;  // weights copied into ggml's repacked layouts at load
+    size_t repacked_bytes = 0;  // weights copied into repacked layouts at load (ggml's and our VNNI kernel's)
 };
 
 // A loaded model: immutable weights, shareable between sessions and threads.

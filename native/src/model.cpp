@@ -30,13 +30,13 @@ ModelInfo describe_model(const Model & model) {
     info.text = model.text->hp;
     info.prompt = model.text->prompt;
     info.mapped_bytes = model.text->file->mapped_bytes();
-    info.repacked_bytes = model.text->file->repacked_bytes();
+    info.repacked_bytes = model.text->file->repacked_bytes() + model.text->matmuls.packed_bytes();
     if (model.vision) {
         info.has_vision = true;
         info.vision = model.vision->hp;
         info.vision_profile = model.vision->profile;
         info.mapped_bytes += model.vision->file->mapped_bytes();
-        info.repacked_bytes += model.vision->file->repacked_bytes();
+        info.repacked_bytes += model.vision->file->repacked_bytes() + model.vision->matmuls.packed_bytes();
     }
     return info;
 }

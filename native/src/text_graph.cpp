@@ -61,11 +61,7 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
     }
 
     const size_t kv_element = ggml_type_size(kv.type());
-    // x W^T + b, through our VNNI kernel where the weight was repacked for it.
-    auto project = [&](ggml_tensor * in, ggml_tensor * weight, ggml_tensor * bias) {
-        if (const VnniMatrix * packed = model.vnni_matrix(weight)) return ggml_add(ctx, packed->mul_mat(ctx, in), bias);
-        return linear(ctx, in, weight, bias);
-    };
+    auto project = [&](ggml_tensor * in, ggml_tensor * weight, ggml_tensor * bias) { return model.matmuls.linear(ctx, in, weight, bias); };
     ggml_tensor * x = g.embeddings;
     for (int il = 0; il < hp.n_layer; ++il) {
         const TextLayer & l = model.layers[size_t(il)];

@@ -78,16 +78,8 @@ Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path) {
     for (const TextLayer & l : model->layers) {
         matmul_weights.insert(matmul_weights.end(), {l.qkv, l.attn_out, l.ffn_up, l.ffn_down});
     }
-    // Weights our VNNI kernel takes are left out of ggml's repacking (one packed copy is enough).
-    std::vector<ggml_tensor *> ours;
-    std::vector<ggml_tensor *> ggmls;
-    for (ggml_tensor * w : matmul_weights) (VnniMatrix::supports(w) ? ours : ggmls).push_back(w);
     // token_embd is read row by row on the host, so it stays in its file layout.
-    MD_RETURN_IF_ERROR(file->map_weights(ggmls));
-    for (ggml_tensor * w : ours) {
-        model->vnni.emplace(w, VnniMatrix::pack(w));
-        file->release_mapped(w);  // only the packed copy is read from now on
-    }
+    MD_RETURN_IF_ERROR(model->matmuls.place(*file, matmul_weights));
     model->file = std::move(file);
     return model;
 }

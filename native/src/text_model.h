@@ -4,10 +4,8 @@
 #include <memory>
 #include <vector>
 
-#include <unordered_map>
-
+#include "matmul_weights.h"
 #include "moondream.h"
-#include "vnni_matrix.h"
 #include "weight_file.h"
 
 namespace moondream {
@@ -37,12 +35,7 @@ struct TextModel {
     ggml_tensor * output_b = nullptr;
     std::optional<Tokenizer> tokenizer;  // from the same file's tokenizer.ggml.* keys
 
-    // q8_0 and q4_0 matmul weights repacked for our AVX-512 VNNI kernel (vnni_matrix.h).
-    std::unordered_map<const ggml_tensor *, std::unique_ptr<VnniMatrix>> vnni;
-    const VnniMatrix * vnni_matrix(const ggml_tensor * weight) const {
-        auto it = vnni.find(weight);
-        return it == vnni.end() ? nullptr : it->second.get();
-    }
+    MatmulWeights matmuls;  // where each matmul weight lives and which kernel multiplies it
 };
 
 Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path);

@@ -119,7 +119,7 @@ Result<std::unique_ptr<VisionModel>> load_vision_model(const std::string & path)
     for (const VisionLayer & l : model->layers) {
         matmul_weights.insert(matmul_weights.end(), {l.q, l.k, l.v, l.attn_out, l.fc1, l.fc2});
     }
-    MD_RETURN_IF_ERROR(file->map_weights(matmul_weights));
+    MD_RETURN_IF_ERROR(model->matmuls.place(*file, matmul_weights));
     model->file = std::move(file);
     return model;
 }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "matmul_weights.h"
 #include "moondream.h"
 #include "weight_file.h"
 
@@ -42,6 +43,7 @@ struct VisionModel {
     ggml_tensor * mm0_b = nullptr;
     ggml_tensor * mm2 = nullptr;
     ggml_tensor * mm2_b = nullptr;
+    MatmulWeights matmuls;  // where each matmul weight lives and which kernel multiplies it
 };
 
 Result<std::unique_ptr<VisionModel>> load_vision_model(const std::string & path);

@@ -1,0 +1,31 @@
+// The matmul weights of one model file, each placed for the fastest kernel this CPU has for it:
+// our VNNI kernel (vnni_matrix.h) where it applies, else ggml's CPU_REPACK layout where ggml has
+// one, else the memory-mapped file as is.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "moondream.h"
+#include "vnni_matrix.h"
+#include "weight_file.h"
+
+namespace moondream {
+
+class MatmulWeights {
+public:
+    // Maps `file` and places `weights` (all its matmul weights). Weights packed for our kernel
+    // have their mapped pages released: only the packed copy is read from then on.
+    Status place(WeightFile & file, const std::vector<ggml_tensor *> & weights);
+
+    // x W^T + b through whichever kernel holds W.
+    ggml_tensor * linear(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias) const;
+
+    size_t packed_bytes() const;
+
+private:
+    std::unordered_map<const ggml_tensor *, std::unique_ptr<VnniMatrix>> vnni_;
+};
+
+}  // namespace moondream
