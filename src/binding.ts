@@ -114,6 +114,8 @@ export interface NativeAddon {
   quantize(typeId: number, values: Float32Array, rowLength: number, threads: number): Promise<Uint8Array>;
   /** native/src/machine_probe.cpp: bandwidth and compute peaks of `threads` threads. */
   probeMachine(threads: number, readBytes: number): Promise<MachineProbe>;
+  /** native/src/vnni_matrix_check.cpp: our VNNI matmul against ggml's on seeded random data (tests). */
+  vnniMatrixCheck(typeId: number, k: number, n: number, m: number, seed: number, threads: number): { supported: boolean; maxRelativeDifference: number };
   /** Pillow-exact resize to 378x378 + normalisation: 3*378*378 floats, CHW (native/src/preprocess.cpp). */
   preprocessRgb(rgb: Uint8Array, width: number, height: number): Promise<Float32Array>;
   /** Pillow-exact bicubic resize of raw RGB, uint8 result (tests). */

@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("readGgufInfo", Napi::Function::New(env, ReadGgufInfoBinding, "readGgufInfo"));
     exports.Set("quantize", Napi::Function::New(env, QuantizeBinding, "quantize"));
     exports.Set("probeMachine", Napi::Function::New(env, ProbeMachineBinding, "probeMachine"));
+    exports.Set("vnniMatrixCheck", Napi::Function::New(env, VnniMatrixCheckBinding, "vnniMatrixCheck"));
     exports.Set("preprocessRgb", Napi::Function::New(env, PreprocessRgbBinding, "preprocessRgb"));
     exports.Set("resizeRgb", Napi::Function::New(env, ResizeRgbBinding, "resizeRgb"));
     exports.Set("Tokenizer", TokenizerClass(env));

@@ -12,6 +12,7 @@ Napi::Value GgmlTypeTraitsBinding(const Napi::CallbackInfo & info);
 Napi::Value ReadGgufInfoBinding(const Napi::CallbackInfo & info);
 Napi::Value QuantizeBinding(const Napi::CallbackInfo & info);
 Napi::Value ProbeMachineBinding(const Napi::CallbackInfo & info);
+Napi::Value VnniMatrixCheckBinding(const Napi::CallbackInfo & info);
 Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo & info);
 Napi::Value ResizeRgbBinding(const Napi::CallbackInfo & info);
 Napi::Function TokenizerClass(Napi::Env env);

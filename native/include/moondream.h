@@ -323,6 +323,17 @@ Result<ImageEmbeddings> encode_image(Session & session, const float * pixels, si
 // llama-quantize's. Rows are split across `n_threads`.
 Result<std::vector<uint8_t>> quantize_rows(int type, const float * data, int64_t n_rows, int64_t n_per_row, int n_threads);
 
+// ---- self-check of the VNNI matmul kernel (tests) --------------------------------------------------
+
+struct VnniCheck {
+    bool supported = false;              // this CPU runs the kernel (else nothing was compared)
+    double max_relative_difference = 0;  // max |ours - ggml| / max |ggml| over the [n, m] result
+};
+
+// Multiplies a seeded random q8_0 or q4_0 weight [k, n] by random activations [k, m] with our
+// VNNI kernel and with ggml's mul_mat, and compares.
+Result<VnniCheck> check_vnni_matrix(int type, int64_t k, int64_t n, int64_t m, uint64_t seed, int n_threads);
+
 // ---- machine probe (the benchmark's bounds) -------------------------------------------------------
 
 struct MachineProbe {

@@ -1,0 +1,57 @@
+// Our AVX-512 VNNI matmul for q8_0 and q4_0 weights (native/src/vnni_matrix.cpp) against ggml's
+// own mul_mat of the same quantized weight and the same activations: the same arithmetic
+// (activations quantized to q8_0 alike, exact integer block dots, per-block scales), so the
+// results agree to float summation order. Shapes cover the model's (k a multiple of 32 up to
+// 8192, n a multiple of 16, the 4304-wide vision MLP) and every column-tile width: 1 (decode),
+// 2..8 and remainders of 8. On a CPU without AVX-512 VNNI the kernel is never used, and says so.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { addon } from '../../src/binding.js';
+import { GGML_TYPES, Moondream } from '../../src/index.js';
+import { tinyPair } from '../helpers/tiny-model.js';
+
+const SHAPES: [k: number, n: number, m: number][] = [
+  [64, 16, 1], [64, 192, 2], [96, 48, 3], [256, 64, 5], [64, 192, 7], [2048, 64, 8], [2048, 64, 9], [8192, 32, 3],
+  [1152, 4304, 17], [96, 48, 256],
+];
+
+describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () => {
+  for (const type of ['q8_0', 'q4_0'] as const) {
+    it(`${type}: within 2e-6 of ggml's mul_mat on ${SHAPES.length} shapes (k x n weight, m activation rows)`, (t) => {
+      for (const [k, n, m] of SHAPES) {
+        const check = addon().vnniMatrixCheck(GGML_TYPES[type].id, k, n, m, k * 31 + n * 7 + m, 2);
+        if (!check.supported) {
+          t.skip('this CPU has no AVX-512 VNNI; ggml multiplies these weights');
+          return;
+        }
+        assert.ok(check.maxRelativeDifference < 2e-6, `${k}x${n}, ${m} rows: ${check.maxRelativeDifference}`);
+      }
+    });
+  }
+
+  it('is what a loaded q8_0 or q4_0 model multiplies with, and MOONDREAM_DISABLE_VNNI_MATRIX=1 turns it off', async (t) => {
+    if (!addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 64, 16, 1, 1, 1).supported) {
+      t.skip('this CPU has no AVX-512 VNNI');
+      return;
+    }
+    for (const type of ['q8_0', 'q4_0'] as const) {
+      const { textPath } = await tinyPair(type);
+      const ours = await Moondream.load({ text: textPath });
+      process.env.MOONDREAM_DISABLE_VNNI_MATRIX = '1';
+      const ggml = await Moondream.load({ text: textPath }).finally(() => delete process.env.MOONDREAM_DISABLE_VNNI_MATRIX);
+      try {
+        // Packed bytes are counted in repackedBytes; ggml has no x86 repack for q8_0 at all.
+        assert.ok(ours.info.repackedBytes > 0, type);
+        if (type === 'q8_0') assert.equal(ggml.info.repackedBytes, 0);
+      } finally {
+        ours.dispose();
+        ggml.dispose();
+      }
+    }
+  });
+
+  it('rejects what it cannot check with a typed error', () => {
+    assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.f16.id, 64, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });
+    assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 0, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });
+  });
+});
