@@ -31,5 +31,6 @@ suites=(
   dist/test/model/reference-goldens.test.js
   dist/test/model/answer.test.js
   dist/test/model/api-abuse.test.js
+  dist/test/model/vnni-matrix.test.js
 )
 node --test --test-concurrency=1 "${suites[@]}"
