@@ -26,6 +26,7 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
         for (size_t i; (i = next.fetch_add(1)) < ours.size();) {
             try {
                 packed[i] = VnniMatrix::pack(ours[i]);
+                file.release_mapped(ours[i]);  // at once, so peak memory grows by one tensor per core, not the model
             } catch (const std::bad_alloc &) {
                 out_of_memory = true;
             }
@@ -37,10 +38,7 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
     work();
     for (std::thread & t : threads) t.join();
     if (out_of_memory) return Error{ErrorCode::out_of_memory, "not enough memory to repack the weights of '" + file.path() + "'"};
-    for (size_t i = 0; i < ours.size(); ++i) {
-        vnni_.emplace(ours[i], std::move(packed[i]));
-        file.release_mapped(ours[i]);
-    }
+    for (size_t i = 0; i < ours.size(); ++i) vnni_.emplace(ours[i], std::move(packed[i]));
     return std::nullopt;
 }
 
