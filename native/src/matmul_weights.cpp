@@ -45,8 +45,7 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
 ggml_tensor * MatmulWeights::linear(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias) const {
     auto it = vnni_.find(weight);
     if (it == vnni_.end()) return moondream::linear(ctx, x, weight, bias);
-    ggml_tensor * y = it->second->mul_mat(ctx, x);
-    return bias != nullptr ? ggml_add(ctx, y, bias) : y;
+    return it->second->mul_mat(ctx, x, bias);
 }
 
 size_t MatmulWeights::packed_bytes() const {

@@ -70,7 +70,7 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, u
 // out[j * n .. + 16] = sum over blocks of d_w * d_a * (integer dot), for MT activation rows.
 template <ggml_type T, int MT>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride,
-                                                                      int64_t k, float * out, int64_t n) {
+                                                                      int64_t k, const float * bias, float * out, int64_t n) {
     constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
     constexpr int NS = MT == 1 ? 4 : MT == 2 ? 2 : 1;  // independent partial sums per activation row
     const uint8_t * scales = tile;
@@ -118,10 +118,11 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_kernel(const ui
             acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[0]), _mm512_mul_ps(dw, _mm512_set1_ps(d_a)), acc[j]);
         }
     }
-    for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), acc[j]);
+    const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+    for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), _mm512_add_ps(acc[j], b));
 }
 
-using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, float *, int64_t);
+using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t);
 template <ggml_type T>
 constexpr TileKernel kKernels[kMaxColumns + 1] = {nullptr,           tile_kernel<T, 1>, tile_kernel<T, 2>, tile_kernel<T, 3>, tile_kernel<T, 4>,
                                                   tile_kernel<T, 5>, tile_kernel<T, 6>, tile_kernel<T, 7>, tile_kernel<T, 8>};
@@ -136,9 +137,22 @@ void quantize_op(ggml_tensor * dst, int ith, int nth, void *) {
     }
 }
 
+const float * bias_of(const ggml_tensor * dst) { return dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr; }
+
+// src[0]: activations quantized by quantize_op; src[1]: the bias or nothing.
 void multiply_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
-    static_cast<const VnniMatrix *>(userdata)->multiply(static_cast<const uint8_t *>(dst->src[0]->data), static_cast<float *>(dst->data),
-                                                        dst->ne[1], ith, nth);
+    static_cast<const VnniMatrix *>(userdata)->multiply(static_cast<const uint8_t *>(dst->src[0]->data), bias_of(dst),
+                                                        static_cast<float *>(dst->data), dst->ne[1], ith, nth);
+}
+
+// Decode's single row: every thread quantizes it for itself (a few microseconds) rather than
+// waiting at a barrier for one thread to do it. src[0]: the f32 row; src[1]: the bias or nothing.
+void multiply_row_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const auto * matrix = static_cast<const VnniMatrix *>(userdata);
+    thread_local std::vector<uint8_t> row;
+    row.resize(activation_stride(matrix->k()));
+    quantize_row(static_cast<const float *>(dst->src[0]->data), row.data(), matrix->k());
+    matrix->multiply(row.data(), bias_of(dst), static_cast<float *>(dst->data), 1, ith, nth);
 }
 
 #endif  // MOONDREAM_VNNI_MATRIX
@@ -198,22 +212,28 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight) {
     return packed;
 }
 
-ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x) const {
+ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias) const {
 #if MOONDREAM_VNNI_MATRIX
     const int64_t m = x->ne[1];
-    ggml_tensor * args[1] = {x};
-    ggml_tensor * quantized = ggml_custom_4d(ctx, GGML_TYPE_I8, int64_t(activation_stride(k_)) * m, 1, 1, 1, args, 1, quantize_op,
+    auto * self = const_cast<VnniMatrix *>(this);
+    if (m == 1) {
+        ggml_tensor * args[2] = {x, bias};
+        return ggml_custom_4d(ctx, GGML_TYPE_F32, n_, 1, 1, 1, args, bias != nullptr ? 2 : 1, multiply_row_op, GGML_N_TASKS_MAX, self);
+    }
+    ggml_tensor * quantize_args[1] = {x};
+    ggml_tensor * quantized = ggml_custom_4d(ctx, GGML_TYPE_I8, int64_t(activation_stride(k_)) * m, 1, 1, 1, quantize_args, 1, quantize_op,
                                              GGML_N_TASKS_MAX, nullptr);
-    args[0] = quantized;
-    return ggml_custom_4d(ctx, GGML_TYPE_F32, n_, m, 1, 1, args, 1, multiply_op, GGML_N_TASKS_MAX, const_cast<VnniMatrix *>(this));
+    ggml_tensor * args[2] = {quantized, bias};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, n_, m, 1, 1, args, bias != nullptr ? 2 : 1, multiply_op, GGML_N_TASKS_MAX, self);
 #else
     (void)ctx;
     (void)x;
+    (void)bias;
     return nullptr;  // pack() never returns a VnniMatrix here
 #endif
 }
 
-void VnniMatrix::multiply(const uint8_t * activations, float * out, int64_t m, int ith, int nth) const {
+void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth) const {
 #if MOONDREAM_VNNI_MATRIX
     const int64_t tiles = n_ / kRows;
     const int64_t per_thread = (tiles + nth - 1) / nth;
@@ -225,11 +245,13 @@ void VnniMatrix::multiply(const uint8_t * activations, float * out, int64_t m, i
         for (int64_t j = 0; j < m; j += kMaxColumns) {
             const int columns = int(std::min<int64_t>(kMaxColumns, m - j));
             const TileKernel kernel = type_ == GGML_TYPE_Q4_0 ? kKernels<GGML_TYPE_Q4_0>[columns] : kKernels<GGML_TYPE_Q8_0>[columns];
-            kernel(tile(t), nb, activations + size_t(j) * stride, stride, k_, out + size_t(j) * size_t(n_) + size_t(t * kRows), n_);
+            kernel(tile(t), nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,
+                   out + size_t(j) * size_t(n_) + size_t(t * kRows), n_);
         }
     }
 #else
     (void)activations;
+    (void)bias;
     (void)out;
     (void)m;
     (void)ith;

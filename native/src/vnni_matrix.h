@@ -30,12 +30,14 @@ public:
     int64_t n() const { return n_; }
     size_t bytes() const { return storage_.size(); }
 
-    // x [k, m] f32 -> [n, m] f32: a quantize op and a multiply op (both multi-threaded). This
-    // matrix must outlive every graph built with it.
-    ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x) const;
+    // x [k, m] f32 -> x W^T (+ bias [n] f32, when given) [n, m] f32: a quantize op and a multiply
+    // op, or for one row a single op (both multi-threaded). The bias is added in the kernel, which
+    // saves decode an op (and its thread barrier) per matmul. This matrix must outlive every graph
+    // built with it.
+    ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias = nullptr) const;
 
-    // What the multiply op runs on thread `ith` of `nth`.
-    void multiply(const uint8_t * activations, float * out, int64_t m, int ith, int nth) const;
+    // What the multiply ops run on thread `ith` of `nth`; `bias` may be null.
+    void multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth) const;
 
 private:
     VnniMatrix() = default;
