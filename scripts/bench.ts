@@ -44,11 +44,19 @@ const lazyCheckpoint = () => (checkpoint ??= fullCheckpoint(checkpointArg, log))
 const pairOf = (type: TextType) => fullPair(lazyCheckpoint, type, 'f16', log);
 
 log('probing this machine (read bandwidth, fp32 and int8 peaks) ...');
-const probe = await probeMachine({ threads });
-const report: Record<string, unknown> = { threads, runs, probe };
+// Bounds are peaks: a probe sample that lost time to the host only understates them, so the best
+// of three probes counts (each is itself the best of several passes).
+const probes = [await probeMachine({ threads }), await probeMachine({ threads }), await probeMachine({ threads })];
+const probe = {
+  ...probes[0]!,
+  readBytesPerSecond: Math.max(...probes.map((p) => p.readBytesPerSecond)),
+  fp32FlopsPerSecond: Math.max(...probes.map((p) => p.fp32FlopsPerSecond)),
+  int8OpsPerSecond: Math.max(...probes.map((p) => p.int8OpsPerSecond)),
+};
+const report: Record<string, unknown> = { threads, runs, probe, probes };
 say(`# moondream-ggml benchmark, ${threads} threads, median of ${runs} runs`);
 say();
-say(`Machine probe (${threads} threads): read ${fmt(probe.readBytesPerSecond / 1e9, 1)} GB/s; fp32 ${fmt(probe.fp32FlopsPerSecond / 1e9, 0)} GFLOP/s (${probe.fp32Isa}); ` +
+say(`Machine probe (${threads} threads, best of 3): read ${fmt(probe.readBytesPerSecond / 1e9, 1)} GB/s; fp32 ${fmt(probe.fp32FlopsPerSecond / 1e9, 0)} GFLOP/s (${probe.fp32Isa}); ` +
   `int8 ${fmt(probe.int8OpsPerSecond / 1e9, 0)} GOP/s (${probe.int8Isa}).`);
 
 if (stages.has('text')) {
