@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+
+#include <sys/mman.h>
 
 #if defined(__x86_64__)
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* locals.
@@ -159,6 +162,8 @@ void multiply_row_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
 
 }  // namespace
 
+void AnonymousUnmap::operator()(uint8_t * p) const { munmap(p, bytes); }
+
 bool VnniMatrix::supports(const ggml_tensor * weight) {
 #if MOONDREAM_VNNI_MATRIX
     static const bool cpu = [] {
@@ -184,8 +189,11 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight) {
     const int64_t nb = packed->k_ / kBlock;
     packed->tile_bytes_ = size_t(nb) * (kBlockScaleBytes + f.packed_block);
     const int64_t tiles = packed->n_ / kRows;
-    packed->storage_.resize(size_t(tiles) * packed->tile_bytes_ + 63);
-    packed->data_ = packed->storage_.data() + (64 - reinterpret_cast<uintptr_t>(packed->storage_.data()) % 64) % 64;
+    packed->bytes_ = size_t(tiles) * packed->tile_bytes_;
+    void * memory = mmap(nullptr, packed->bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) throw std::bad_alloc();
+    packed->storage_ = std::unique_ptr<uint8_t, AnonymousUnmap>(static_cast<uint8_t *>(memory), AnonymousUnmap{packed->bytes_});
+    packed->data_ = packed->storage_.get();
     const auto * source = static_cast<const uint8_t *>(weight->data);
     for (int64_t t = 0; t < tiles; ++t) {
         uint8_t * scales = packed->data_ + size_t(t) * packed->tile_bytes_;

@@ -18,6 +18,12 @@
 
 namespace moondream {
 
+// Deleter for memory from an anonymous mmap of `bytes`.
+struct AnonymousUnmap {
+    size_t bytes = 0;
+    void operator()(uint8_t * p) const;
+};
+
 class VnniMatrix {
 public:
     // Whether `weight` can be repacked on this CPU: q8_0 or q4_0, k a multiple of 32, n of 16,
@@ -28,7 +34,7 @@ public:
 
     int64_t k() const { return k_; }
     int64_t n() const { return n_; }
-    size_t bytes() const { return storage_.size(); }
+    size_t bytes() const { return bytes_; }
 
     // x [k, m] f32 -> x W^T (+ bias [n] f32, when given) [n, m] f32: a quantize op and a multiply
     // op, or for one row a single op (both multi-threaded). The bias is added in the kernel, which
@@ -47,8 +53,12 @@ private:
     int64_t k_ = 0;
     int64_t n_ = 0;
     size_t tile_bytes_ = 0;
-    std::vector<uint8_t> storage_;
-    uint8_t * data_ = nullptr;  // 64-byte aligned inside storage_
+    // Its own anonymous mapping rather than the C heap: freed pages go straight back to the
+    // system (glibc keeps freed chunks of this size in per-thread arenas, so a disposed model's
+    // weights lingered in RSS while the next one loaded).
+    std::unique_ptr<uint8_t, AnonymousUnmap> storage_;
+    size_t bytes_ = 0;
+    uint8_t * data_ = nullptr;  // page aligned
 };
 
 }  // namespace moondream
