@@ -133,19 +133,24 @@ if (stages.has('answer')) {
   const child = fileURLToPath(new URL('./bench/answer-child.js', import.meta.url));
   const rows: Record<string, unknown>[] = [];
   say();
-  say('## answering: image + question, text model + f16 mmproj, each type in a fresh process');
+  say('## answering: image + question, text model + f16 mmproj, each run in a fresh process');
   say();
   say('| text | load s | encode s | first question: prefill of 753 entries s | decode tok/s | repeated question: first token s | image + question + 32 tokens s | peak RSS MiB | RSS target (files + 400 MB) MiB |');
   say('|---|---|---|---|---|---|---|---|---|');
   for (const type of types) {
     const pair = await pairOf(type);
     log(`answer ${type} (child process) ...`);
-    const result = spawnSync(process.execPath, [child, JSON.stringify({ ...pair, image, threads, runs, maxTokens: 32 })], {
-      stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24,
-    });
-    if (result.status !== 0) throw new Error(`the answer benchmark for ${type} failed (exit ${result.status})`);
-    const measured = JSON.parse(result.stdout) as AnswerChildResult;
-    const pick = (f: (t: AnswerTimings) => number) => median(measured.runs.map(f));
+    // One fresh process per run: its peak RSS is one load of this pair, nothing left over from
+    // an earlier run (a disposed model's memory goes back a moment after dispose() returns).
+    const measured: AnswerChildResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      const result = spawnSync(process.execPath, [child, JSON.stringify({ ...pair, image, threads, runs: 1, maxTokens: 32 })], {
+        stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24,
+      });
+      if (result.status !== 0) throw new Error(`the answer benchmark for ${type} failed (exit ${result.status})`);
+      measured.push(JSON.parse(result.stdout) as AnswerChildResult);
+    }
+    const pick = (f: (t: AnswerTimings) => number) => median(measured.map((m) => f(m.runs[0]!)));
     const fileBytes = statSync(pair.text).size + statSync(pair.mmproj).size;
     const row = {
       type,
@@ -155,7 +160,8 @@ if (stages.has('answer')) {
       repeatedTimeToFirstTokenMs: pick((t) => t.repeated.timeToFirstTokenMs),
       decodeTokensPerSecond: pick((t) => t.first.decodeTokensPerSecond),
       endToEndMs: pick((t) => t.endToEndMs),
-      peakRssBytes: measured.peakRssBytes,
+      peakRssBytes: median(measured.map((m) => m.peakRssBytes)),
+      peakRssBytesMax: Math.max(...measured.map((m) => m.peakRssBytes)),
       rssTargetBytes: fileBytes + 400e6,
     };
     rows.push(row);
