@@ -45,6 +45,15 @@ const char * use_text(TensorUse use) {
     return "?";
 }
 
+// Drops whole pages inside [data, data + bytes) of a read-only file mapping from memory; they
+// would be read back from the file if touched again.
+void release_pages(const void * data, size_t bytes) {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    const uintptr_t first = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+    const uintptr_t last = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
+    if (last > first) madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+}
+
 // The CPU backend's repacking buffer type, if this build has one.
 ggml_backend_buffer_type_t repack_buffer_type(ggml_backend_dev_t cpu) {
     ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(cpu);
@@ -102,19 +111,6 @@ Result<ggml_tensor *> WeightFile::tensor(const std::string & name, std::vector<i
     }
     return t;
 }
-
-namespace {
-
-// Drops whole pages inside [data, data + bytes) of a read-only file mapping from memory; they
-// would be read back from the file if touched again.
-void release_pages(const void * data, size_t bytes) {
-    const size_t page = size_t(sysconf(_SC_PAGESIZE));
-    const uintptr_t first = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
-    const uintptr_t last = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
-    if (last > first) madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
-}
-
-}  // namespace
 
 void WeightFile::release_mapped(const ggml_tensor * t) const {
     if (t->buffer == buffer_.get()) release_pages(t->data, ggml_nbytes(t));
