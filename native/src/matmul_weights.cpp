@@ -26,7 +26,8 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
         for (size_t i; (i = next.fetch_add(1)) < ours.size();) {
             try {
                 packed[i] = VnniMatrix::pack(ours[i]);
-                file.release_mapped(ours[i]);  // at once, so peak memory grows by one tensor per core, not the model
+                // At once, so peak memory grows by one tensor per core, not by the model.
+                if (packed[i]) file.release_mapped(ours[i]);
             } catch (const std::bad_alloc &) {
                 out_of_memory = true;
             }
@@ -38,13 +39,23 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
     work();
     for (std::thread & t : threads) t.join();
     if (out_of_memory) return Error{ErrorCode::out_of_memory, "not enough memory to repack the weights of '" + file.path() + "'"};
-    for (size_t i = 0; i < ours.size(); ++i) vnni_.emplace(ours[i], std::move(packed[i]));
+    // pack() re-checks supports(); a weight it declined (the environment changed meanwhile) stays
+    // with ggml, mapped in place.
+    for (size_t i = 0; i < ours.size(); ++i) {
+        if (packed[i]) vnni_.emplace(ours[i], std::move(packed[i]));
+    }
     return std::nullopt;
 }
 
 ggml_tensor * MatmulWeights::linear(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias) const {
     auto it = vnni_.find(weight);
-    if (it == vnni_.end()) return moondream::linear(ctx, x, weight, bias);
+    // The kernel reads f32 rows of contiguous values and adds an f32 bias of n contiguous values
+    // (what the loaders check and the graphs build); anything else goes to ggml.
+    const bool rows_fit = x->type == GGML_TYPE_F32 && x->nb[0] == sizeof(float) && x->ne[2] == 1 && x->ne[3] == 1;
+    if (it == vnni_.end() || !rows_fit) return moondream::linear(ctx, x, weight, bias);
+    const bool bias_fits = bias == nullptr || (bias->type == GGML_TYPE_F32 && ggml_is_contiguous(bias) && bias->ne[0] == weight->ne[1] &&
+                                               ggml_nelements(bias) == bias->ne[0]);
+    if (!bias_fits) return ggml_add(ctx, it->second->mul_mat(ctx, x), bias);
     return it->second->mul_mat(ctx, x, bias);
 }
 

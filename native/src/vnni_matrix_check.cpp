@@ -23,8 +23,9 @@ float next_value(uint64_t & state) {
 
 Result<VnniCheck> check_vnni_matrix(int type, int64_t k, int64_t n, int64_t m, uint64_t seed, int n_threads) {
     if (type != GGML_TYPE_Q8_0 && type != GGML_TYPE_Q4_0) return Error{ErrorCode::invalid_argument, "the check takes q8_0 or q4_0"};
-    if (k < 32 || k > 16384 || n < 16 || n > 16384 || m < 1 || m > 512 || n_threads < 1 || n_threads > 64) {
-        return Error{ErrorCode::invalid_argument, "the check takes k 32..16384, n 16..16384, m 1..512, threads 1..64"};
+    if (k < 32 || k > 16384 || k % 32 != 0 || n < 16 || n > 16384 || n % 16 != 0 || m < 1 || m > 512 || n_threads < 1 || n_threads > 64) {
+        return Error{ErrorCode::invalid_argument,
+                     "the check takes k 32..16384 (a multiple of 32), n 16..16384 (a multiple of 16), m 1..512, threads 1..64"};
     }
     const size_t weight_bytes = ggml_row_size(ggml_type(type), k) * size_t(n);
     const size_t bytes = weight_bytes + size_t(k) * size_t(m) * 4 + 8 * size_t(n) * size_t(m) * 4 + size_t(k) * size_t(m) * 2 + (16u << 20);
@@ -40,7 +41,7 @@ Result<VnniCheck> check_vnni_matrix(int type, int64_t k, int64_t n, int64_t m, u
 
     VnniCheck out;
     std::unique_ptr<VnniMatrix> packed = VnniMatrix::pack(weight);
-    out.supported = packed != nullptr;
+    out.supported = packed != nullptr;  // shapes are valid above, so only the CPU can say no
     if (!packed) return out;
     ggml_tensor * reference = ggml_mul_mat(ctx.get(), weight, x);
     ggml_tensor * ours = packed->mul_mat(ctx.get(), x);

@@ -53,5 +53,7 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
   it('rejects what it cannot check with a typed error', () => {
     assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.f16.id, 64, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });
     assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 0, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });
+    assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 48, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });  // k not a multiple of 32
+    assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.q4_0.id, 64, 24, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });  // n not a multiple of 16
   });
 });
