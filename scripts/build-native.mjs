@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the native addon with cmake-js: ggml (static, CPU backend) + our core + the N-API skin.
-//   --portable  build for any CPU of the architecture instead of this machine's features
-//               (also MOONDREAM_PORTABLE=1)
+//   --portable  build for any CPU of the architecture into build-portable/: ggml's CPU backend as
+//               run-time-selected variant libraries beside the .node (also MOONDREAM_PORTABLE=1)
 //   --sanitize  ASan + UBSan build into build-sanitize/ (for the robustness scripts)
 //   --force     reconfigure from scratch
 // Incremental: with Ninja a second run only relinks what changed.
@@ -15,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const portable = args.has('--portable') || process.env.MOONDREAM_PORTABLE === '1';
 const sanitize = args.has('--sanitize');
-const outDir = sanitize ? 'build-sanitize' : 'build';
+const outDir = sanitize ? 'build-sanitize' : portable ? 'build-portable' : 'build';
 
 if (args.has('--force')) rmSync(join(root, outDir), { recursive: true, force: true });
 

@@ -1,17 +1,15 @@
 // Loads the native addon once, lazily, and says how to fix it when it cannot be loaded.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { locateAddon, packageRoot, platformPackageName, type AddonLocation } from './addon-location.js';
 import { MoondreamError } from './errors.js';
 import type { NativeAddon } from './native-types.js';
 
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const REBUILD = 'npm run build:native';
 
-/** Where the addon is: MOONDREAM_GGML_ADDON overrides (sanitizer builds), else build/Release. */
+/** Where the addon is (src/addon-location.ts says in which order it looks). */
 export function addonPath(): string {
-  return process.env.MOONDREAM_GGML_ADDON ?? join(packageRoot, 'build', 'Release', 'moondream_ggml.node');
+  return locateAddon().path;
 }
 
 /** Turns a failed require() of the addon into an error that names the fix. */
@@ -19,8 +17,9 @@ export function explainLoadFailure(path: string, error: unknown): MoondreamError
   const detail = error instanceof Error ? error.message : String(error);
   if (!existsSync(path)) {
     return new MoondreamError('ERR_NATIVE_ADDON',
-      `The moondream-ggml native addon is not built (no file at ${path}). ` +
-      `Run \`${REBUILD}\` in ${packageRoot} (needs a C++17 compiler and CMake >= 3.19).`, { cause: error });
+      `The moondream-ggml native addon is not built (no file at ${path}), and no prebuilt binary is installed ` +
+      `(${platformPackageName()}: reinstall with --include=optional where optional dependencies were omitted). ` +
+      `Run \`${REBUILD}\` in ${packageRoot} (needs a C++17 compiler, CMake >= 3.19 and git).`, { cause: error });
   }
   if (/NODE_MODULE_VERSION|compiled against a different Node\.js version/.test(detail)) {
     return new MoondreamError('ERR_NATIVE_ADDON',
@@ -33,16 +32,25 @@ export function explainLoadFailure(path: string, error: unknown): MoondreamError
     `Rebuild it with \`${REBUILD}\`.`, { cause: error });
 }
 
-let loaded: NativeAddon | undefined;
+let loaded: { addon: NativeAddon; location: AddonLocation } | undefined;
 
-export function addon(): NativeAddon {
+function load(): { addon: NativeAddon; location: AddonLocation } {
   if (loaded) return loaded;
-  const path = addonPath();
+  const location = locateAddon();
   const require = createRequire(import.meta.url);
   try {
-    loaded = require(path) as NativeAddon;
+    loaded = { addon: require(location.path) as NativeAddon, location };
   } catch (error) {
-    throw explainLoadFailure(path, error);
+    throw explainLoadFailure(location.path, error);
   }
   return loaded;
+}
+
+export function addon(): NativeAddon {
+  return load().addon;
+}
+
+/** The file the addon was loaded from, and why that one (loads it if nothing has yet). */
+export function addonLocation(): AddonLocation {
+  return load().location;
 }

@@ -132,6 +132,18 @@ export interface NativeGgmlInfo {
   defaultThreads: number;
 }
 
+/** native/include/moondream_cpu.h: the CPU backend and our own kernels this process chose. */
+export interface NativeCpuBackend {
+  runtimeSelected: boolean;
+  variant: string;
+  file: string;
+  cpuLevel: string;
+  reason: string;
+  candidates: { name: string; file: string; score: number; verdict: string }[];
+  error: { code: string; message: string } | null;
+  kernels: { name: string; chosen: boolean; reason: string }[];
+}
+
 export interface NativeGgmlTypeTraits {
   id: number;
   name: string;
@@ -244,6 +256,8 @@ export interface NativeTokenizer {
 export interface NativeAddon {
   ggmlInfo(): NativeGgmlInfo;
   ggmlTypeTraits(): NativeGgmlTypeTraits[];
+  /** Loads ggml's CPU backend if nothing has yet, and says which one and why. */
+  cpuBackend(): NativeCpuBackend;
   readGgufInfo(path: string): Promise<GgufInfo>;
   loadModel(textPath: string, mmprojPath: string, options: NativeLoadOptions): Promise<NativeModel>;
   NativeAbortFlag: new () => NativeAbortFlag;

@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("loadModel", Napi::Function::New(env, LoadModelBinding, "loadModel"));
     exports.Set("ggmlInfo", Napi::Function::New(env, GgmlInfoBinding, "ggmlInfo"));
     exports.Set("ggmlTypeTraits", Napi::Function::New(env, GgmlTypeTraitsBinding, "ggmlTypeTraits"));
+    exports.Set("cpuBackend", Napi::Function::New(env, CpuBackendBinding, "cpuBackend"));
     exports.Set("readGgufInfo", Napi::Function::New(env, ReadGgufInfoBinding, "readGgufInfo"));
     exports.Set("quantize", Napi::Function::New(env, QuantizeBinding, "quantize"));
     exports.Set("probeMachine", Napi::Function::New(env, ProbeMachineBinding, "probeMachine"));

@@ -19,13 +19,16 @@ constexpr auto kAbortPollInterval = std::chrono::milliseconds(10);
 
 Result<std::shared_ptr<ComputePool>> ComputePool::create(int n_threads) {
     if (n_threads < 0 || n_threads > 1024) return Error{ErrorCode::invalid_argument, "threads must be from 1 to 1024"};
+    Result<const CpuBackendApi *> cpu = cpu_backend_api();
+    if (!cpu.ok()) return cpu.error();
     std::shared_ptr<ComputePool> pool(new ComputePool());
+    pool->cpu_ = cpu.value();
     pool->n_threads_ = n_threads > 0 ? n_threads : physical_core_count();
     ggml_threadpool_params params = ggml_threadpool_params_default(pool->n_threads_);
     // No spinning between computes: measured no slower here, and idle workers leave the cores to
     // the host process instead of burning them.
     params.poll = 0;
-    pool->threadpool_.reset(ggml_threadpool_new(&params));
+    pool->threadpool_ = std::unique_ptr<ggml_threadpool, ThreadpoolFree>(pool->cpu_->threadpool_new(&params), ThreadpoolFree{pool->cpu_});
     if (!pool->threadpool_) return Error{ErrorCode::internal, "cannot start ggml's thread pool"};
     return pool;
 }
@@ -63,11 +66,11 @@ Status ComputePool::compute(ggml_backend_t backend, ggml_cgraph * graph, const s
     if (Status waited = acquire(abort)) return waited;
     // The backend is the caller's; the pool and the cores are shared. Both are set per compute
     // because a backend keeps whatever it was given last.
-    ggml_backend_cpu_set_n_threads(backend, n_threads_);
-    ggml_backend_cpu_set_threadpool(backend, threadpool_.get());
-    ggml_backend_cpu_set_abort_callback(backend, abort_requested, const_cast<std::atomic<bool> *>(abort));
+    cpu_->set_n_threads(backend, n_threads_);
+    cpu_->set_threadpool(backend, threadpool_.get());
+    cpu_->set_abort_callback(backend, abort_requested, const_cast<std::atomic<bool> *>(abort));
     const ggml_status status = ggml_backend_graph_compute(backend, graph);
-    ggml_backend_cpu_set_abort_callback(backend, nullptr, nullptr);
+    cpu_->set_abort_callback(backend, nullptr, nullptr);
     release();
     if (status == GGML_STATUS_ABORTED || abort_requested(const_cast<std::atomic<bool> *>(abort))) {
         return Error{ErrorCode::aborted, "aborted"};

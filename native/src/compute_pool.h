@@ -12,8 +12,8 @@
 #include <mutex>
 #include <set>
 
+#include "cpu_backend_loader.h"
 #include "ggml-backend.h"
-#include "ggml-cpu.h"
 #include "moondream.h"
 
 namespace moondream {
@@ -38,8 +38,10 @@ private:
     void release();
 
     struct ThreadpoolFree {
-        void operator()(ggml_threadpool * pool) const { ggml_threadpool_free(pool); }
+        const CpuBackendApi * cpu;  // set with the pool; value-initialized (null) before
+        void operator()(ggml_threadpool * pool) const { cpu->threadpool_free(pool); }
     };
+    const CpuBackendApi * cpu_ = nullptr;  // the process's CPU backend (cpu_backend_loader.h)
     int n_threads_ = 1;
     std::unique_ptr<ggml_threadpool, ThreadpoolFree> threadpool_;
 

@@ -1,6 +1,8 @@
+#include <set>
+#include <string_view>
 #include <thread>
 
-#include "ggml-cpu.h"
+#include "cpu_backend_loader.h"
 #include "ggml.h"
 #include "moondream.h"
 
@@ -10,28 +12,19 @@ GgmlInfo ggml_info() {
     GgmlInfo info;
     info.ggml_commit = MOONDREAM_GGML_COMMIT;
     info.ggml_version = ggml_version();
-    // What the CPU backend reports: compiled-in support that this CPU also has.
-    info.cpu_features = {
-        {"SSE3", ggml_cpu_has_sse3() != 0},
-        {"SSSE3", ggml_cpu_has_ssse3() != 0},
-        {"AVX", ggml_cpu_has_avx() != 0},
-        {"AVX_VNNI", ggml_cpu_has_avx_vnni() != 0},
-        {"AVX2", ggml_cpu_has_avx2() != 0},
-        {"BMI2", ggml_cpu_has_bmi2() != 0},
-        {"F16C", ggml_cpu_has_f16c() != 0},
-        {"FMA", ggml_cpu_has_fma() != 0},
-        {"AVX512", ggml_cpu_has_avx512() != 0},
-        {"AVX512_VBMI", ggml_cpu_has_avx512_vbmi() != 0},
-        {"AVX512_VNNI", ggml_cpu_has_avx512_vnni() != 0},
-        {"AVX512_BF16", ggml_cpu_has_avx512_bf16() != 0},
-        {"AMX_INT8", ggml_cpu_has_amx_int8() != 0},
-        {"NEON", ggml_cpu_has_neon() != 0},
-        {"ARM_FMA", ggml_cpu_has_arm_fma() != 0},
-        {"DOTPROD", ggml_cpu_has_dotprod() != 0},
-        {"MATMUL_INT8", ggml_cpu_has_matmul_int8() != 0},
-        {"SVE", ggml_cpu_has_sve() != 0},
-        {"LLAMAFILE", ggml_cpu_has_llamafile() != 0},
-    };
+    // What the CPU backend reports: compiled-in support that this CPU also has. A portable build
+    // reports the variant it loaded (cpu_backend_loader.h), so a capped process shows less.
+    static constexpr const char * kFeatures[] = {"SSE3", "SSSE3", "AVX", "AVX_VNNI", "AVX2", "BMI2", "F16C",
+                                                 "FMA", "AVX512", "AVX512_VBMI", "AVX512_VNNI", "AVX512_BF16", "AMX_INT8",
+                                                 "NEON", "ARM_FMA", "DOTPROD", "MATMUL_INT8", "SVE", "LLAMAFILE"};
+    std::set<std::string> present;
+    Result<const CpuBackendApi *> cpu = cpu_backend_api();
+    if (cpu.ok()) {
+        for (const ggml_backend_feature * f = cpu.value()->get_features(cpu.value()->reg); f != nullptr && f->name != nullptr; ++f) {
+            if (std::string_view(f->value) == "1") present.insert(f->name);
+        }
+    }
+    for (const char * name : kFeatures) info.cpu_features.push_back({name, present.count(name) > 0});
     info.physical_cores = physical_core_count();
     const unsigned logical = std::thread::hardware_concurrency();
     info.logical_cpus = logical > 0 ? static_cast<int>(logical) : info.physical_cores;

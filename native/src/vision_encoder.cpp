@@ -1,6 +1,5 @@
 #include "vision_encoder.h"
 
-#include "ggml-cpu.h"
 
 namespace moondream {
 

@@ -1,5 +1,7 @@
 #include "vnni_matrix.h"
 
+#include "cpu_level.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -164,12 +166,32 @@ void multiply_row_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
 
 void AnonymousUnmap::operator()(uint8_t * p) const { munmap(p, bytes); }
 
+KernelReport VnniMatrix::cpu_choice() {
+    KernelReport report;
+    report.name = "vnni_matrix";
+#if MOONDREAM_VNNI_MATRIX
+    __builtin_cpu_init();
+    const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+    const Result<CpuCap> & cap = cpu_cap();
+    if (!has) {
+        report.reason = "this CPU lacks AVX-512 F, BW or VNNI, so ggml's own kernels multiply";
+    } else if (!cap.ok()) {
+        report.reason = cap.error().message;
+    } else if (!cap.value().allows(CpuLevel::avx512)) {
+        report.reason = std::string("MOONDREAM_CPU_LEVEL=") + cpu_level_name(*cap.value().level) + " is below avx512, so ggml's own kernels multiply";
+    } else {
+        report.chosen = true;
+        report.reason = "this CPU has AVX-512 F, BW and VNNI: q8_0 and q4_0 matrices of a loaded model use it";
+    }
+#else
+    report.reason = "built only for x86-64";
+#endif
+    return report;
+}
+
 bool VnniMatrix::supports(const ggml_tensor * weight) {
 #if MOONDREAM_VNNI_MATRIX
-    static const bool cpu = [] {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
-    }();
+    static const bool cpu = cpu_choice().chosen;
     return cpu && std::getenv("MOONDREAM_DISABLE_VNNI_MATRIX") == nullptr &&
            (weight->type == GGML_TYPE_Q8_0 || weight->type == GGML_TYPE_Q4_0) && weight->ne[0] % kBlock == 0 &&
            weight->ne[1] % kRows == 0 && weight->ne[2] == 1 && weight->ne[3] == 1;

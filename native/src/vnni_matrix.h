@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ggml.h"
+#include "moondream_cpu.h"
 
 namespace moondream {
 
@@ -29,6 +30,10 @@ public:
     // Whether `weight` can be repacked on this CPU: q8_0 or q4_0, k a multiple of 32, n of 16,
     // and AVX-512 F, BW and VNNI present (MOONDREAM_DISABLE_VNNI_MATRIX=1 says no).
     static bool supports(const ggml_tensor * weight);
+    // Whether this process uses the kernel at all: the CPU's AVX-512 F, BW and VNNI (CPUID; the
+    // kernel is compiled for them with target attributes, whatever the build's baseline) and
+    // MOONDREAM_CPU_LEVEL at avx512 or above. Decided once.
+    static KernelReport cpu_choice();
     // Repacks a weight [k, n] (ggml order) that supports() accepts, reading its data.
     static std::unique_ptr<VnniMatrix> pack(const ggml_tensor * weight);
 

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "cpu_backend_loader.h"
 #include "ggml-cpp.h"
-#include "ggml-cpu.h"
 #include "vnni_matrix.h"
 #include "moondream.h"
 
@@ -48,7 +48,12 @@ Result<VnniCheck> check_vnni_matrix(int type, int64_t k, int64_t n, int64_t m, u
     ggml_cgraph * graph = ggml_new_graph(ctx.get());
     ggml_build_forward_expand(graph, reference);
     ggml_build_forward_expand(graph, ours);
-    if (ggml_graph_compute_with_ctx(ctx.get(), graph, n_threads) != GGML_STATUS_SUCCESS) {
+    Result<const CpuBackendApi *> cpu = cpu_backend_api();
+    if (!cpu.ok()) return cpu.error();
+    ggml_backend_ptr backend(cpu.value()->init_backend());
+    if (!backend) return Error{ErrorCode::internal, "cannot start ggml's CPU backend"};
+    cpu.value()->set_n_threads(backend.get(), n_threads);
+    if (ggml_backend_graph_compute(backend.get(), graph) != GGML_STATUS_SUCCESS) {
         return Error{ErrorCode::internal, "the check's graph failed"};
     }
     const auto * a = static_cast<const float *>(ours->data);

@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <unistd.h>
 
+#include "cpu_backend_loader.h"
 #include "ggml-alloc.h"
-#include "ggml-cpu.h"
 
 namespace moondream {
 
@@ -24,7 +24,8 @@ bool type_fits(ggml_type type, TensorUse use) {
         case TensorUse::vector: return type == GGML_TYPE_F32;
         case TensorUse::dense: return type == GGML_TYPE_F32 || type == GGML_TYPE_F16;
         case TensorUse::matrix: {
-            const ggml_type_traits_cpu * cpu = ggml_get_type_traits_cpu(type);
+            Result<const CpuBackendApi *> api = cpu_backend_api();  // loading a model loaded it first
+            const ggml_type_traits_cpu * cpu = api.ok() ? api.value()->type_traits(type) : nullptr;
             return cpu != nullptr && cpu->vec_dot != nullptr;
         }
         case TensorUse::embedding: {
@@ -127,7 +128,9 @@ Status WeightFile::map_weights(const std::vector<ggml_tensor *> & matmul_weights
         return base + data_offset + gguf_get_tensor_offset(file_.gguf.get(), gguf_find_tensor(file_.gguf.get(), t->name));
     };
 
-    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    Result<const CpuBackendApi *> api = cpu_backend_api();
+    if (!api.ok()) return api.error();
+    ggml_backend_dev_t cpu = api.value()->device;
     ggml_backend_buffer_type_t repack = cpu != nullptr ? repack_buffer_type(cpu) : nullptr;
     if (repack != nullptr && !matmul_weights.empty() && std::getenv("MOONDREAM_DISABLE_REPACK") == nullptr) {
         ggml_backend_buffer_ptr probe(ggml_backend_buft_alloc_buffer(repack, 0));

@@ -1,12 +1,14 @@
-import { ggmlInfo } from '../ggml-info.js';
+import { ggmlInfo, type GgmlInfo } from '../ggml-info.js';
 import { probeMachine } from '../machine-probe.js';
 import { integerOption, parseArgs } from './args.js';
 import { toJson } from './json.js';
 
 const HELP = `Usage: moondream-ggml system [--probe] [--threads <n>] [--json]
 
-Prints the vendored ggml's version and commit, the CPU features it detects and uses, and the
-default thread count (one per physical core).
+Prints the vendored ggml's version and commit, which addon file is in use, which of ggml's CPU
+backend variants was chosen and why (a portable build picks one at run time; MOONDREAM_CPU_LEVEL
+caps it), which of our own kernels are on and why, the CPU features in use, and the default thread
+count (one per physical core).
 
   --probe        Also measure this machine's read bandwidth, fp32 FMA peak and int8 peak with
                  --threads threads (about a second; run it on an idle machine)
@@ -30,6 +32,8 @@ export async function runSystem(argv: string[]): Promise<number> {
   const features = Object.entries(info.cpuFeatures).filter(([, on]) => on).map(([name]) => name);
   const lines = [
     `ggml ${info.ggmlVersion} (llama.cpp ${info.ggmlCommit.slice(0, 7)})`,
+    `addon: ${info.addon.path} (${info.addon.origin})`,
+    ...describeCpuBackend(info),
     `CPU features: ${features.join(' ') || 'none'}`,
     `cores: ${info.physicalCores} physical, ${info.logicalCpus} logical; default threads: ${info.defaultThreads}`,
   ];
@@ -42,4 +46,18 @@ export async function runSystem(argv: string[]): Promise<number> {
   }
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
+}
+
+function describeCpuBackend(info: GgmlInfo): string[] {
+  const backend = info.cpuBackend;
+  const level = backend.cpuLevel === '' ? '' : ` [MOONDREAM_CPU_LEVEL=${backend.cpuLevel}]`;
+  const lines = backend.error !== undefined
+    ? [`ggml CPU backend: none could be loaded${level}: ${backend.error.message}`]
+    : [`ggml CPU backend: ${backend.variant}${level}: ${backend.reason}` + (backend.file === '' ? '' : ` (${backend.file})`)];
+  if (backend.candidates.length > 0) {
+    const width = Math.max(...backend.candidates.map((c) => c.name.length));
+    for (const c of backend.candidates) lines.push(`  ${c.name.padEnd(width)}  score ${String(c.score).padStart(3)}  ${c.verdict}`);
+  }
+  for (const kernel of info.kernels) lines.push(`our kernel ${kernel.name}: ${kernel.chosen ? 'on' : 'off'}: ${kernel.reason}`);
+  return lines;
 }

@@ -13,7 +13,7 @@ function loadWithAddonAt(path: string): { code?: string; message?: string } {
   const script = `import(${JSON.stringify(indexJs)}).then((m) => { try { m.ggmlInfo(); console.log('{}'); }
     catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); } });`;
   const child = spawnSync(process.execPath, ['-e', script], {
-    env: { ...process.env, MOONDREAM_GGML_ADDON: path }, encoding: 'utf8',
+    env: { ...process.env, MOONDREAM_GGML_BINARY: path }, encoding: 'utf8',
   });
   assert.equal(child.status, 0, child.stderr);
   return JSON.parse(child.stdout.trim()) as { code?: string; message?: string };

@@ -23,6 +23,12 @@ describe('ggmlInfo()', () => {
     if (process.arch === 'x64') assert.equal(info.cpuFeatures.SSE3, true);
   });
 
+  it('says which addon file is loaded and where it came from', () => {
+    assert.ok(info.addon.path.endsWith('moondream_ggml.node'), info.addon.path);
+    if (process.env.MOONDREAM_GGML_BINARY) assert.equal(info.addon.origin, 'MOONDREAM_GGML_BINARY');
+    else assert.match(info.addon.origin, /^(source build|@moondream-ggml\/.+@.+)$/);
+  });
+
   it('defaults to one thread per physical core', () => {
     assert.ok(Number.isInteger(info.defaultThreads) && info.defaultThreads >= 1);
     assert.equal(info.defaultThreads, info.physicalCores);

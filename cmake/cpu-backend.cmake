@@ -1,0 +1,54 @@
+# How ggml's CPU backend is built and linked. Included by CMakeLists.txt before ggml is added.
+#
+# Native build (default): ggml is static and linked into the .node, its CPU backend compiled for
+# this machine (-march=native). One file, the fastest code, the fastest build.
+#
+# Portable build (MOONDREAM_PORTABLE=ON): one binary for any CPU of the architecture. ggml's CPU
+# backend is built once per instruction-set level (GGML_CPU_ALL_VARIANTS: x64, sse42, haswell,
+# skylakex, icelake, zen4, sapphirerapids, ...) as libggml-cpu-<variant>.so modules, and the addon
+# loads the best one this CPU runs at start-up (native/src/cpu_variant.cpp). ggml only supports
+# that with ggml-base and ggml's registry as shared libraries (GGML_BACKEND_DL requires
+# BUILD_SHARED_LIBS, and GGML_NATIVE is refused with it), so they ship beside the .node too.
+#
+# Sets for the caller: MOONDREAM_GGML_CPU_TARGET (the CPU backend target moondream_core links, or
+# empty when the backend is loaded at run time) and MOONDREAM_CPU_BACKEND_DL.
+
+if(MOONDREAM_PORTABLE)
+  set(MOONDREAM_CPU_BACKEND_DL ON)
+  set(BUILD_SHARED_LIBS ON CACHE BOOL "" FORCE)
+  set(GGML_BACKEND_DL ON CACHE BOOL "" FORCE)
+  set(GGML_CPU_ALL_VARIANTS ON CACHE BOOL "" FORCE)
+  set(GGML_NATIVE OFF CACHE BOOL "" FORCE)
+  set(MOONDREAM_GGML_CPU_TARGET "")
+  # Every library lands beside the .node (cmake-js points CMAKE_LIBRARY_OUTPUT_DIRECTORY at
+  # build-portable/Release; ggml writes its CPU modules to CMAKE_RUNTIME_OUTPUT_DIRECTORY) and finds
+  # its neighbours there, wherever the folder is copied to (the platform package).
+  if(NOT CMAKE_LIBRARY_OUTPUT_DIRECTORY)
+    set(CMAKE_LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/Release)
+  endif()
+  set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${CMAKE_LIBRARY_OUTPUT_DIRECTORY})
+  set(CMAKE_BUILD_WITH_INSTALL_RPATH ON)
+  set(CMAKE_INSTALL_RPATH "$ORIGIN")
+else()
+  set(MOONDREAM_CPU_BACKEND_DL OFF)
+  set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
+  set(GGML_BACKEND_DL OFF CACHE BOOL "" FORCE)
+  set(GGML_CPU_ALL_VARIANTS OFF CACHE BOOL "" FORCE)
+  set(GGML_NATIVE ON CACHE BOOL "" FORCE)
+  set(MOONDREAM_GGML_CPU_TARGET ggml-cpu)
+endif()
+
+# Called after ggml is added. Our shared ggml libraries get names of their own, without version
+# suffixes or symlinks: node-llama-cpp (our test oracle, and any other ggml user in the process)
+# loads a libggml-base.so of another ggml commit, and the dynamic loader would hand a library with
+# the same soname to both.
+function(moondream_rename_shared_ggml)
+  if(NOT MOONDREAM_CPU_BACKEND_DL)
+    return()
+  endif()
+  foreach(target ggml ggml-base)
+    set_target_properties(${target} PROPERTIES OUTPUT_NAME moondream-${target})
+    set_property(TARGET ${target} PROPERTY VERSION)
+    set_property(TARGET ${target} PROPERTY SOVERSION)
+  endforeach()
+endfunction()

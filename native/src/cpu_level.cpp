@@ -1,0 +1,57 @@
+#include "cpu_level.h"
+
+#include <cstdlib>
+#include <iterator>
+
+namespace moondream {
+
+namespace {
+
+constexpr const char * kEnvironmentVariable = "MOONDREAM_CPU_LEVEL";
+constexpr const char * kLevelNames[] = {"x64", "sse42", "avx", "avx2", "avx_vnni", "avx512", "amx"};
+
+struct VariantLevel {
+    std::string_view variant;
+    CpuLevel level;
+};
+
+// ggml's GGML_CPU_ALL_VARIANTS list for x86 (vendor/ggml/src/CMakeLists.txt), by what each needs
+// beyond the level below: alderlake is AVX2 + AVX-VNNI, sapphirerapids adds AMX to AVX-512.
+constexpr VariantLevel kX86Variants[] = {
+    {"x64", CpuLevel::x64},           {"sse42", CpuLevel::sse42},         {"sandybridge", CpuLevel::avx},
+    {"ivybridge", CpuLevel::avx},     {"piledriver", CpuLevel::avx},      {"haswell", CpuLevel::avx2},
+    {"alderlake", CpuLevel::avx_vnni}, {"skylakex", CpuLevel::avx512},    {"cannonlake", CpuLevel::avx512},
+    {"cascadelake", CpuLevel::avx512}, {"icelake", CpuLevel::avx512},     {"cooperlake", CpuLevel::avx512},
+    {"zen4", CpuLevel::avx512},       {"sapphirerapids", CpuLevel::amx},
+};
+
+Result<CpuCap> read_cap() {
+    const char * value = std::getenv(kEnvironmentVariable);
+    if (value == nullptr || *value == '\0' || std::string_view(value) == "auto") return CpuCap{};
+    for (size_t i = 0; i < std::size(kLevelNames); ++i) {
+        if (std::string_view(value) == kLevelNames[i]) return CpuCap{static_cast<CpuLevel>(i)};
+    }
+    std::string accepted;
+    for (const char * name : kLevelNames) accepted += std::string(accepted.empty() ? "" : ", ") + name;
+    return Error{ErrorCode::invalid_argument, std::string("Expected auto, ") + accepted + " for " + kEnvironmentVariable +
+                                                  " but received \"" + value + "\""};
+}
+
+}  // namespace
+
+const char * cpu_level_name(CpuLevel level) { return kLevelNames[static_cast<int>(level)]; }
+
+const Result<CpuCap> & cpu_cap() {
+    // Read once: the CPU backend it chooses is loaded once per process.
+    static const Result<CpuCap> cap = read_cap();
+    return cap;
+}
+
+std::optional<CpuLevel> cpu_variant_level(std::string_view variant) {
+    for (const VariantLevel & entry : kX86Variants) {
+        if (entry.variant == variant) return entry.level;
+    }
+    return std::nullopt;
+}
+
+}  // namespace moondream

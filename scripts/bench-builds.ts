@@ -1,0 +1,96 @@
+// npm run bench:builds -- [--builds native=build/Release/moondream_ggml.node,portable=build-portable/Release/moondream_ggml.node]
+//                         [--runs 3] [--threads 2] [--types q4_0,q8_0] [--checkpoint DIR] [--json]
+// Every stage of `npm run bench` that measures moondream-ggml (text prefill and decode per type,
+// vision encode, and the answer stage's load / encode / first token / decode / repeated question /
+// end to end), for two or more builds of the addon in one run: each measurement in a fresh process
+// with MOONDREAM_GGML_BINARY set, the builds alternating within every run (their order flipping
+// from run to run) so that a busy machine slows them alike. Prints each stage's medians and the
+// ratio of every build to the first, where > 1 means faster.
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TextType } from '../src/convert/quant-types.js';
+import { fullCheckpoint, fullPair } from './bench/full-models.js';
+import { fmt, median } from './bench/stats.js';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const builds = option('--builds', 'native=build/Release/moondream_ggml.node,portable=build-portable/Release/moondream_ggml.node')
+  .split(',').map((entry) => {
+    const [name, path] = entry.split('=');
+    if (!name || !path) throw new Error(`--builds takes name=path pairs, got "${entry}"`);
+    return { name, path: resolve(path) };
+  });
+const runs = Number(option('--runs', '3'));
+const threads = Number(option('--threads', '2'));
+const types = option('--types', 'q4_0,q8_0').split(',') as TextType[];
+const promptLength = 750;
+const decoded = 128;
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const checkpointArg = process.argv.includes('--checkpoint') ? option('--checkpoint', '') : undefined;
+let checkpoint: Promise<string> | undefined;
+const lazyCheckpoint = () => (checkpoint ??= fullCheckpoint(checkpointArg, log));
+const child = fileURLToPath(new URL('./bench/build-stage-child.js', import.meta.url));
+const image = fileURLToPath(new URL('../../test/fixtures/images/photo_320x240_q90.jpg', import.meta.url));
+
+// Higher is better for rates, lower for times.
+const higherIsBetter = (metric: string) => metric.endsWith('PerSecond');
+
+interface Stage { label: string; stage: 'text' | 'vision' | 'answer'; type: TextType }
+const stages: Stage[] = [
+  ...types.map((type) => ({ label: `text ${type}`, stage: 'text' as const, type })),
+  { label: 'vision f16', stage: 'vision', type: types[0] ?? 'q4_0' },
+  ...types.map((type) => ({ label: `answer ${type}`, stage: 'answer' as const, type })),
+];
+
+// samples[stage][build][metric] = values
+const samples = new Map<string, Map<string, Map<string, number[]>>>();
+const variants = new Map<string, string>();
+for (let run = 0; run < runs; run++) {
+  for (const stage of stages) {
+    const pair = await fullPair(lazyCheckpoint, stage.type, 'f16', log);
+    const order = run % 2 === 0 ? builds : [...builds].reverse();
+    for (const build of order) {
+      log(`run ${run + 1}/${runs}: ${stage.label}, ${build.name} ...`);
+      const result = spawnSync(process.execPath, [child, JSON.stringify({ stage: stage.stage, ...pair, image, threads, promptLength, decoded })], {
+        env: { ...process.env, MOONDREAM_GGML_BINARY: build.path }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8',
+      });
+      if (result.status !== 0) throw new Error(`${stage.label} with ${build.name} failed (exit ${result.status})`);
+      const { backend, values } = JSON.parse(result.stdout) as { backend: string; values: Record<string, number> };
+      variants.set(build.name, backend);
+      const byBuild = samples.get(stage.label) ?? new Map<string, Map<string, number[]>>();
+      samples.set(stage.label, byBuild);
+      const byMetric = byBuild.get(build.name) ?? new Map<string, number[]>();
+      byBuild.set(build.name, byMetric);
+      for (const [metric, value] of Object.entries(values)) byMetric.set(metric, [...(byMetric.get(metric) ?? []), value]);
+    }
+  }
+}
+
+const report: Record<string, unknown>[] = [];
+const lines = [
+  `# moondream-ggml builds compared: ${builds.map((b) => `${b.name} (CPU backend ${variants.get(b.name)})`).join(' vs ')}, ${threads} threads, median of ${runs} runs`,
+  '',
+  `| stage | metric | ${builds.map((b) => b.name).join(' | ')} | ${builds.slice(1).map((b) => `${b.name} / ${builds[0]!.name}`).join(' | ')} |`,
+  `|---|---|${builds.map(() => '---|').join('')}${builds.slice(1).map(() => '---|').join('')}`,
+];
+let worst = Infinity;
+for (const stage of stages) {
+  const byBuild = samples.get(stage.label)!;
+  for (const metric of byBuild.get(builds[0]!.name)!.keys()) {
+    const medians = builds.map((b) => median(byBuild.get(b.name)!.get(metric)!));
+    // Speed ratio: how fast each build is relative to the first (> 1 = faster).
+    const ratios = medians.slice(1).map((m) => (higherIsBetter(metric) ? m / medians[0]! : medians[0]! / m));
+    worst = Math.min(worst, ...ratios);
+    const unit = metric.endsWith('Ms') ? ' s' : '';
+    const shown = medians.map((m) => (metric.endsWith('Ms') ? fmt(m / 1000, 3) : fmt(m, 1)));
+    lines.push(`| ${stage.label} | ${metric.replace(/Ms$/, '')}${unit} | ${shown.join(' | ')} | ${ratios.map((r) => fmt(r, 3)).join(' | ')} |`);
+    report.push({ stage: stage.label, metric, medians: Object.fromEntries(builds.map((b, i) => [b.name, medians[i]])),
+      samples: Object.fromEntries(builds.map((b) => [b.name, byBuild.get(b.name)!.get(metric)])), ratios });
+  }
+}
+lines.push('', `Slowest stage of ${builds.slice(1).map((b) => b.name).join(', ')} relative to ${builds[0]!.name}: ${fmt(worst, 3)}x speed.`);
+process.stdout.write(process.argv.includes('--json') ? `${JSON.stringify({ builds, variants: Object.fromEntries(variants), runs, threads, report }, null, 2)}\n` : `${lines.join('\n')}\n`);

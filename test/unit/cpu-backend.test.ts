@@ -1,0 +1,136 @@
+// Which ggml CPU backend and which of our kernels a process chooses (native/src/cpu_backend_loader.cpp,
+// cpu_level.cpp, vnni_matrix.cpp), checked against what /proc/cpuinfo says this CPU has, in this
+// process and in children with MOONDREAM_CPU_LEVEL set.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { platformPackageName } from '../../src/addon-location.js';
+import { ggmlInfo, type GgmlInfo } from '../../src/index.js';
+import { tinyPair } from '../helpers/tiny-model.js';
+
+const indexJs = fileURLToPath(new URL('../../src/index.js', import.meta.url));
+const platformScript = fileURLToPath(new URL('../../../scripts/platform-package.mjs', import.meta.url));
+
+// The CPU's flags as the kernel reports them: an independent path from CPUID in the addon.
+const flags = new Set(existsSync('/proc/cpuinfo')
+  ? (/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/)
+  : []);
+const hasVnniKernel = ['avx512f', 'avx512bw', 'avx512_vnni'].every((f) => flags.has(f));
+const hasAvx2 = ['avx2', 'fma', 'f16c', 'bmi2'].every((f) => flags.has(f));
+const LEVELS = ['x64', 'sse42', 'avx', 'avx2', 'avx_vnni', 'avx512', 'amx'];
+
+function infoWith(level: string, textPath?: string): { info?: GgmlInfo; load?: { code: string; message: string } } {
+  const script = `import(${JSON.stringify(indexJs)}).then(async (m) => {
+    const info = m.ggmlInfo();
+    let load;
+    const text = ${JSON.stringify(textPath ?? null)};
+    if (text) try { (await m.Moondream.load({ text })).dispose(); } catch (e) { load = { code: e.code, message: e.message }; }
+    console.log(JSON.stringify({ info, load }));
+  });`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, MOONDREAM_CPU_LEVEL: level }, encoding: 'utf8',
+  });
+  assert.equal(child.status, 0, child.stderr);
+  return JSON.parse(child.stdout) as { info?: GgmlInfo; load?: { code: string; message: string } };
+}
+
+function levelIndex(level: string): number {
+  return level === '' ? LEVELS.length - 1 : LEVELS.indexOf(level);
+}
+
+describe('the CPU backend of this process', () => {
+  const info = ggmlInfo();
+  const cap = process.env.MOONDREAM_CPU_LEVEL ?? '';
+
+  it('is loaded, with a variant and a reason', () => {
+    assert.equal(info.cpuBackend.error, undefined);
+    assert.equal(info.cpuBackend.cpuLevel, cap === 'auto' ? '' : cap);
+    assert.ok(info.cpuBackend.reason.length > 0);
+    if (!info.cpuBackend.runtimeSelected) {
+      assert.equal(info.cpuBackend.variant, 'native');
+      assert.deepEqual(info.cpuBackend.candidates, []);
+    }
+  });
+
+  it('in a portable build, is the highest-scoring variant this CPU runs within the cap', (t) => {
+    const backend = info.cpuBackend;
+    if (!backend.runtimeSelected) {
+      t.skip('a native build has its CPU backend built in');
+      return;
+    }
+    const chosen = backend.candidates.filter((c) => c.verdict === 'chosen');
+    assert.equal(chosen.length, 1);
+    assert.equal(chosen[0]!.name, backend.variant);
+    assert.equal(chosen[0]!.file, backend.file);
+    for (const c of backend.candidates) {
+      if (c.score === 0) assert.equal(c.verdict, 'not supported by this CPU', c.name);
+      if (c.verdict === 'runs here, lower score') assert.ok(c.score <= chosen[0]!.score, c.name);
+    }
+    // Every x86 variant ggml builds is there; x64 runs everywhere.
+    if (process.arch === 'x64') {
+      const names = backend.candidates.map((c) => c.name);
+      for (const name of ['x64', 'sse42', 'haswell', 'skylakex', 'icelake', 'zen4', 'sapphirerapids']) assert.ok(names.includes(name), name);
+      assert.ok(backend.candidates.find((c) => c.name === 'x64')!.score > 0);
+      if (cap === '' && hasAvx2) assert.notEqual(backend.variant, 'x64');
+    }
+  });
+
+  it('uses our VNNI kernel exactly when the CPU has AVX-512 F, BW and VNNI and the cap allows avx512', () => {
+    const vnni = info.kernels.find((k) => k.name === 'vnni_matrix');
+    assert.ok(vnni);
+    const expected = process.arch === 'x64' && hasVnniKernel && levelIndex(cap) >= LEVELS.indexOf('avx512');
+    assert.equal(vnni.chosen, expected, vnni.reason);
+  });
+});
+
+describe('MOONDREAM_CPU_LEVEL', () => {
+  it('avx2 turns our VNNI kernel off and, in a portable build, loads the AVX2 variant without AVX-512', () => {
+    const { info } = infoWith('avx2');
+    assert.ok(info);
+    assert.equal(info.cpuBackend.cpuLevel, 'avx2');
+    const vnni = info.kernels.find((k) => k.name === 'vnni_matrix')!;
+    assert.equal(vnni.chosen, false);
+    if (process.arch === 'x64' && hasVnniKernel) assert.match(vnni.reason, /MOONDREAM_CPU_LEVEL=avx2 is below avx512/);
+    if (info.cpuBackend.runtimeSelected && hasAvx2) {
+      assert.equal(info.cpuBackend.variant, 'haswell');
+      assert.equal(info.cpuFeatures.AVX2, true);
+      assert.equal(info.cpuFeatures.AVX512, false);
+      for (const c of info.cpuBackend.candidates) {
+        if (['skylakex', 'icelake', 'zen4', 'sapphirerapids', 'alderlake'].includes(c.name) && c.score > 0) {
+          assert.equal(c.verdict, 'above MOONDREAM_CPU_LEVEL=avx2', c.name);
+        }
+      }
+    }
+  });
+
+  it('x64 loads the baseline variant in a portable build', (t) => {
+    const { info } = infoWith('x64');
+    assert.ok(info);
+    if (!info.cpuBackend.runtimeSelected) {
+      t.skip('a native build has its CPU backend built in');
+      return;
+    }
+    assert.equal(info.cpuBackend.variant, 'x64');
+    assert.equal(info.cpuFeatures.AVX, false);
+  });
+
+  it('anything else is refused with the accepted values, and no model loads', async () => {
+    const { info, load } = infoWith('avx3', (await tinyPair('q8_0')).textPath);
+    assert.ok(info);
+    assert.equal(info.cpuBackend.error?.code, 'ERR_INVALID_ARGUMENT');
+    assert.equal(info.cpuBackend.error?.message,
+      'Expected auto, x64, sse42, avx, avx2, avx_vnni, avx512, amx for MOONDREAM_CPU_LEVEL but received "avx3"');
+    assert.equal(load?.code, 'ERR_INVALID_ARGUMENT');
+    assert.match(load?.message ?? '', /MOONDREAM_CPU_LEVEL but received "avx3"/);
+  });
+});
+
+describe('the platform package name', () => {
+  it('is the same for the install scripts and the run-time loader', async () => {
+    const scripts = (await import(platformScript)) as { platformPackageName(): string };
+    assert.equal(scripts.platformPackageName(), platformPackageName());
+    if (process.platform === 'linux' && process.arch === 'x64') assert.match(platformPackageName(), /^@moondream-ggml\/linux-x64-(gnu|musl)$/);
+  });
+});
