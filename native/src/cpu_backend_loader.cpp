@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cpu_level.h"
+#include "log_capture.h"
 #include "moondream_cpu.h"
 #include "vnni_matrix.h"
 
@@ -84,6 +85,7 @@ std::optional<int> variant_score(const fs::path & file, std::string & failure) {
 }
 
 LoadState load_backend() {
+    LogCapture log;  // ggml logs each load on stderr; its errors belong in ours
     LoadState state;
     CpuBackendReport & report = state.report;
     report.runtime_selected = true;
@@ -159,7 +161,7 @@ LoadState load_backend() {
 
     ggml_backend_reg_t reg = ggml_backend_load(best->file.c_str());
     if (reg == nullptr) {
-        report.error = Error{ErrorCode::internal, "ggml could not load its CPU backend " + best->file};
+        report.error = Error{ErrorCode::internal, "ggml could not load its CPU backend " + best->file + ": " + log.text()};
         return state;
     }
     CpuBackendApi api;
@@ -182,6 +184,7 @@ LoadState load_backend() {
 #else  // the native build: the CPU backend is linked in and registered by ggml itself
 
 LoadState load_backend() {
+    LogCapture log;  // keeps whatever ggml logs while it starts its CPU backend off stderr
     LoadState state;
     CpuBackendReport & report = state.report;
     report.variant = "native";

@@ -56,7 +56,7 @@ function describeCpuBackend(info: GgmlInfo): string[] {
     : [`ggml CPU backend: ${backend.variant}${level}: ${backend.reason}` + (backend.file === '' ? '' : ` (${backend.file})`)];
   if (backend.candidates.length > 0) {
     const width = Math.max(...backend.candidates.map((c) => c.name.length));
-    for (const c of backend.candidates) lines.push(`  ${c.name.padEnd(width)}  score ${String(c.score).padStart(3)}  ${c.verdict}`);
+    for (const c of backend.candidates) lines.push(`  ${c.name.padEnd(width)}  score ${String(c.score).padStart(4)}  ${c.verdict}`);
   }
   for (const kernel of info.kernels) lines.push(`our kernel ${kernel.name}: ${kernel.chosen ? 'on' : 'off'}: ${kernel.reason}`);
   return lines;

@@ -57,10 +57,11 @@ describe('installing the packed packages offline, without a compiler', { skip: !
     assert.ok(statSync(join(dir, platformTarball)).size <= PLATFORM_PACKAGE_LIMIT, 'the platform package is over 15 MiB packed');
     const main = packJson(['--pack-destination', dir], repoRoot);
 
-    // PATH: node alone. No compiler, CMake, git, make or ninja can be found.
+    // PATH: node, and the shell npm runs scripts with. No compiler, CMake, git, make or ninja.
     const bin = join(dir, 'bin');
     mkdirSync(bin);
     symlinkSync(process.execPath, join(bin, 'node'));
+    symlinkSync('/bin/sh', join(bin, 'sh'));
     for (const tool of ['cc', 'gcc', 'g++', 'c++', 'clang', 'cmake', 'git', 'make', 'ninja']) {
       assert.notEqual(spawnSync('sh', ['-c', `command -v ${tool}`], { env: { PATH: bin } }).status, 0, `${tool} is on the install's PATH`);
     }
