@@ -55,15 +55,16 @@ describe('same GGUF, same answers as llama.cpp', () => {
             for (let id = 0; id < ours.length; id++) worst = Math.max(worst, Math.abs(ours[id]! - (theirs.get(id) ?? 0)));
           }
           t.diagnostic(`${type}, FA ${flashAttention ? 'on' : 'off'}: max |p_ours - p_llama.cpp| = ${worst.toExponential(2)}`);
-          if (ORACLE_USES_AMX_BUILD && type !== 'f32') {
-            t.skip(`node-llama-cpp runs its AMX build on this CPU; ${type} probabilities differ by ${worst.toExponential(2)} from its other arithmetic`);
-            return;
-          }
-          assert.ok(worst <= limit, `max abs probability difference ${worst} exceeds ${limit}`);
-          for (const prompt of PROMPTS) {
-            const theirs = await oracle.greedy(prompt, 64);
-            const ours = (await md.generate(prompt, { maxTokens: 64 })).tokens;
-            assert.deepEqual(ours, theirs, `greedy continuation of a ${prompt.length}-token prompt`);
+          try {
+            assert.ok(worst <= limit, `max abs probability difference ${worst} exceeds ${limit}`);
+            for (const prompt of PROMPTS) {
+              const theirs = await oracle.greedy(prompt, 64);
+              const ours = (await md.generate(prompt, { maxTokens: 64 })).tokens;
+              assert.deepEqual(ours, theirs, `greedy continuation of a ${prompt.length}-token prompt`);
+            }
+          } catch (error) {
+            if (!ORACLE_USES_AMX_BUILD || type === 'f32') throw error;
+            t.skip(`node-llama-cpp runs its AMX build on this CPU (${type}: max probability difference ${worst.toExponential(2)}): ${(error as Error).message.split('\n')[0]}`);
           }
         } finally {
           await oracle.dispose();
