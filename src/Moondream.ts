@@ -10,12 +10,13 @@ import { ChatSession } from './chat.js';
 import { abortedError } from './abort.js';
 import type { ImageInput } from './image.js';
 import { preprocessImage } from './preprocess.js';
+import { weightOptions, type WeightOptions } from './weight-options.js';
 import { performance } from 'node:perf_hooks';
 import {
   optionalEnum, optionalFunction, optionalInteger, optionalNumber, optionalSignal, optionsObject, tokenIds,
 } from './options.js';
 
-export interface LoadOptions {
+export interface LoadOptions extends WeightOptions {
   /** Compute threads; default: the physical core count. */
   threads?: number;
   /** KV cache positions; default 2048 (the model's maximum). */
@@ -209,9 +210,10 @@ export class Moondream {
    */
   static async load(source: ModelSource, options?: LoadOptions): Promise<Moondream> {
     const session = sessionOptions(options);
+    const weights = weightOptions(options);
     const files = await resolveModelFiles(source);
     try {
-      const native = await addon().loadModel(files.text, files.mmproj ?? '', session);
+      const native = await addon().loadModel(files.text, files.mmproj ?? '', { ...session, ...weights });
       return new Moondream(native, Object.freeze({ ...files }));
     } catch (error) {
       throw fromNativeError(error);
@@ -297,8 +299,8 @@ export class Moondream {
 
   /**
    * Decodes an image (path, Buffer, Uint8Array, ArrayBuffer or sharp instance; JPEG, PNG, WebP,
-   * GIF, AVIF, TIFF), preprocesses it exactly as moondream1 does and encodes it with the vision
-   * tower. The result can be asked any number of questions.
+   * GIF, AVIF, TIFF), preprocesses it exactly as moondream1 does (with the side, mean and std of
+   * this model's mmproj) and encodes it with the vision tower. The result can be asked any number of questions.
    */
   async encodeImage(input: ImageInput, options?: { signal?: AbortSignal; maxPixels?: number }): Promise<EncodedImage> {
     const o = optionsObject(options, 'options');
@@ -310,7 +312,9 @@ export class Moondream {
     }
     if (signal?.aborted) throw abortedError();
     const start = performance.now();
-    const pixels = await preprocessImage(input, maxPixels === undefined ? {} : { maxPixels });
+    // The model's own input side, mean and std (its mmproj's clip.vision.* keys).
+    const { imageSize, imageMean, imageStd } = vision;
+    const pixels = await preprocessImage(input, { imageSize, imageMean, imageStd, ...(maxPixels === undefined ? {} : { maxPixels }) });
     const preprocessed = performance.now();
     if (signal?.aborted) throw abortedError();
     const encoded = await this.encodePixels(pixels, signal ? { signal } : {});

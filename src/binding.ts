@@ -58,6 +58,9 @@ export interface NativeSessionOptions {
   gelu?: 'exact' | 'fast';
   flashAttention?: boolean;
   prefixCacheBytes?: number;
+  /** LoadParams::repack_weights / vnni_kernel (native/include/moondream.h). */
+  repackWeights?: boolean;
+  vnniKernel?: boolean;
 }
 
 /** The native side of a loaded model (native/addon/model_wrap.cpp). */
@@ -116,8 +119,9 @@ export interface NativeAddon {
   probeMachine(threads: number, readBytes: number): Promise<MachineProbe>;
   /** native/src/vnni_matrix_check.cpp: our VNNI matmul against ggml's on seeded random data (tests). */
   vnniMatrixCheck(typeId: number, k: number, n: number, m: number, seed: number, threads: number): { supported: boolean; maxRelativeDifference: number };
-  /** Pillow-exact resize to 378x378 + normalisation: 3*378*378 floats, CHW (native/src/preprocess.cpp). */
-  preprocessRgb(rgb: Uint8Array, width: number, height: number): Promise<Float32Array>;
+  /** Pillow-exact resize to imageSize x imageSize + normalisation: 3*imageSize^2 floats, CHW (native/src/preprocess.cpp). */
+  preprocessRgb(rgb: Uint8Array, width: number, height: number,
+    params: { imageSize: number; imageMean: readonly number[]; imageStd: readonly number[] }): Promise<Float32Array>;
   /** Pillow-exact bicubic resize of raw RGB, uint8 result (tests). */
   resizeRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Promise<Uint8Array>;
   Tokenizer: new () => NativeTokenizer;

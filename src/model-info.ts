@@ -26,6 +26,7 @@ export interface ModelInfo {
     revision: string;
   };
   vision: null | {
+    /** Side of the square vision input in pixels, from the mmproj (378 for moondream1); preprocessing resizes to it. */
     imageSize: number;
     patchSize: number;
     embeddingLength: number;
@@ -42,7 +43,9 @@ export interface ModelInfo {
     ffnNamesSwapped: boolean;
     gelu: 'erf' | 'tanh';
     projectorGelu: 'erf' | 'tanh';
-    resize: 'stretch' | 'letterbox';
+    /** How images reach the square input: always "stretch" (no crop, no padding), moondream1's way. */
+    resize: 'stretch';
+    /** Per-channel normalisation (v / 255 - mean) / std, from the mmproj; preprocessing applies it. */
     imageMean: number[];
     imageStd: number[];
   };

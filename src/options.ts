@@ -18,6 +18,12 @@ export function optionalNumber(value: unknown, name: string, min: number, max: n
   return value;
 }
 
+export function optionalBoolean(value: unknown, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw invalidArgument(name, 'a boolean', value);
+  return value;
+}
+
 export function optionalFunction<T extends (...args: never[]) => unknown>(value: unknown, name: string): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalidArgument(name, 'a function', value);

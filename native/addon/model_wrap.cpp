@@ -73,7 +73,7 @@ Napi::Object info_to_js(Napi::Env env, const ModelInfo & info) {
     vision.Set("ffnNamesSwapped", hp.ffn_names_swapped);
     vision.Set("gelu", gelu_name(info.vision_profile.vision_gelu));
     vision.Set("projectorGelu", gelu_name(info.vision_profile.projector_gelu));
-    vision.Set("resize", info.vision_profile.resize == ResizeMode::stretch ? "stretch" : "letterbox");
+    vision.Set("resize", "stretch");  // the only ResizeMode
     Napi::Array mean = Napi::Array::New(env, 3);
     Napi::Array std = Napi::Array::New(env, 3);
     for (uint32_t c = 0; c < 3; ++c) {
@@ -187,6 +187,8 @@ Napi::Value LoadModelBinding(const Napi::CallbackInfo & info) {
         session.kv_f32 = options.Get("kvCacheType").IsString() && options.Get("kvCacheType").As<Napi::String>().Utf8Value() == "f32";
         session.flash_attention = !(options.Get("flashAttention").IsBoolean() && !options.Get("flashAttention").As<Napi::Boolean>().Value());
         session.exact_gelu = options.Get("gelu").IsString() && options.Get("gelu").As<Napi::String>().Utf8Value() == "exact";
+        params.repack_weights = !(options.Get("repackWeights").IsBoolean() && !options.Get("repackWeights").As<Napi::Boolean>().Value());
+        params.vnni_kernel = !(options.Get("vnniKernel").IsBoolean() && !options.Get("vnniKernel").As<Napi::Boolean>().Value());
     }
     auto * worker = new LoadModelWorker(env, std::move(params), session);
     Napi::Promise promise = worker->promise();

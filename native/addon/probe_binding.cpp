@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "bindings.h"
+#include "moondream_tools.h"
 #include "js_errors.h"
 
 namespace moondream::addon {

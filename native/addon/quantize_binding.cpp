@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "bindings.h"
+#include "moondream_tools.h"
 #include "js_errors.h"
 
 namespace moondream::addon {

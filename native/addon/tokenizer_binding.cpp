@@ -6,6 +6,7 @@
 #include "addon_data.h"
 #include "bindings.h"
 #include "js_errors.h"
+#include "moondream_testing.h"
 
 namespace moondream::addon {
 
