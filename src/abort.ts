@@ -1,5 +1,6 @@
 // Bridges an AbortSignal to a native abort flag that compute threads poll.
-import { addon, type NativeAbortFlag } from './binding.js';
+import { addon } from './binding.js';
+import type { NativeAbortFlag } from './native-types.js';
 import { MoondreamError } from './errors.js';
 
 export interface AbortLink {

@@ -1,6 +1,6 @@
 // A conversation about one image in moondream1's format: every finished turn is prepended to the
 // next question as "Question: ...\n\nAnswer: ...\n\n".
-import type { Answer, AnswerOptions } from './Moondream.js';
+import type { Answer, AnswerOptions } from './api-types.js';
 import type { ChatTurn } from './prompt.js';
 
 type AskFn = (question: string, history: readonly ChatTurn[], options?: Omit<AnswerOptions, 'history'>) => Promise<Answer>;

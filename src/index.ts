@@ -1,10 +1,12 @@
-export {
-  Moondream, type LoadOptions, type GenerateOptions, type GenerateResult, type SamplingOptions, type AnswerOptions, type Answer,
-} from './Moondream.js';
+export { Moondream } from './moondream.js';
+export { MoondreamSession } from './session.js';
+export type {
+  LoadOptions, ModelLoadOptions, SessionOptions, SessionInfo, GenerateOptions, GenerateResult, SamplingOptions, AnswerOptions, Answer,
+} from './api-types.js';
 export { ChatSession } from './chat.js';
 export type { ChatTurn } from './prompt.js';
 export type { ModelInfo } from './model-info.js';
-export { EncodedImage, type EncodeTimings } from './EncodedImage.js';
+export { EncodedImage, type EncodeTimings } from './encoded-image.js';
 export type { ModelFiles, ModelSource } from './model-files.js';
 export { MoondreamError, type MoondreamErrorCode } from './errors.js';
 export { ggmlInfo, type GgmlInfo } from './ggml-info.js';

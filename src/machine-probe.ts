@@ -1,19 +1,9 @@
 import { addon } from './binding.js';
 import { fromNativeError, invalidArgument } from './errors.js';
 import { ggmlInfo } from './ggml-info.js';
+import type { MachineProbe } from './native-types.js';
 
-/** What `threads` threads of this machine reach: the bounds the benchmark divides each stage by. */
-export interface MachineProbe {
-  threads: number;
-  /** Streaming read bandwidth over a buffer far larger than the caches, bytes/s. Bounds decode. */
-  readBytesPerSecond: number;
-  /** Fused multiply-add peak, 2 FLOPs per FMA, with the widest vectors this CPU has. Bounds f16/f32 matmuls. */
-  fp32FlopsPerSecond: number;
-  fp32Isa: string;
-  /** u8 x s8 multiply-add peak into i32 (2 ops each), as quantized matmuls run; 0 without a SIMD path. */
-  int8OpsPerSecond: number;
-  int8Isa: string;
-}
+export type { MachineProbe } from './native-types.js';
 
 export interface ProbeMachineOptions {
   /** Default: the physical core count. */

@@ -1,7 +1,8 @@
 // moondream1's tokenizer (CodeGen: GPT-2 byte-level BPE plus whitespace tokens), running natively
 // with HF CodeGenTokenizerFast's exact behaviour. A loaded model will own one; it can also be
 // used alone, from any GGUF file that carries a gpt2 vocabulary (tokenizer.ggml.* keys).
-import { addon, type NativeTokenizer } from './binding.js';
+import { addon } from './binding.js';
+import type { NativeTokenizer } from './native-types.js';
 import { MoondreamError, fromNativeError, invalidArgument } from './errors.js';
 
 export interface DetokenizeOptions {

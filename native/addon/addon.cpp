@@ -3,12 +3,14 @@
 #include "addon_data.h"
 #include "bindings.h"
 #include "model_wrap.h"
+#include "session_wrap.h"
 
 namespace moondream::addon {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     env.SetInstanceData(new AddonData());  // owned and deleted by Node with the environment
     exports.Set("NativeModel", ModelWrap::define(env));
+    exports.Set("NativeSession", SessionWrap::define(env));
     exports.Set("NativeAbortFlag", AbortFlagWrap::define(env));
     exports.Set("loadModel", Napi::Function::New(env, LoadModelBinding, "loadModel"));
     exports.Set("ggmlInfo", Napi::Function::New(env, GgmlInfoBinding, "ggmlInfo"));

@@ -8,6 +8,7 @@ namespace moondream::addon {
 
 struct AddonData {
     Napi::FunctionReference model_constructor;
+    Napi::FunctionReference session_constructor;
     Napi::FunctionReference abort_flag_constructor;
     Napi::FunctionReference tokenizer_constructor;
 };

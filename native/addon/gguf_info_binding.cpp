@@ -1,4 +1,5 @@
 // readGgufInfo(path): parses on a libuv worker thread, builds the JS object on the JS thread.
+#include "async_work.h"
 #include "bindings.h"
 #include "moondream_tools.h"
 #include "js_errors.h"
@@ -76,30 +77,6 @@ Napi::Object info_to_js(Napi::Env env, const GgufInfo & info) {
     return out;
 }
 
-class ReadGgufInfoWorker : public Napi::AsyncWorker {
-public:
-    ReadGgufInfoWorker(Napi::Env env, std::string path)
-        : Napi::AsyncWorker(env, "moondream:readGgufInfo"), path_(std::move(path)), deferred_(env) {}
-
-    Napi::Promise promise() const { return deferred_.Promise(); }
-
-    void Execute() override { result_.emplace(read_gguf_info(path_)); }
-
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (result_->ok()) {
-            deferred_.Resolve(info_to_js(env, result_->value()));
-        } else {
-            deferred_.Reject(make_js_error(env, result_->error()).Value());
-        }
-    }
-
-private:
-    std::string path_;
-    Napi::Promise::Deferred deferred_;
-    std::optional<Result<GgufInfo>> result_;
-};
-
 }  // namespace
 
 Napi::Value ReadGgufInfoBinding(const Napi::CallbackInfo & info) {
@@ -107,10 +84,10 @@ Napi::Value ReadGgufInfoBinding(const Napi::CallbackInfo & info) {
     if (info.Length() < 1 || !info[0].IsString()) {
         throw invalid_argument(env, "readGgufInfo expects a file path string");
     }
-    auto * worker = new ReadGgufInfoWorker(env, info[0].As<Napi::String>().Utf8Value());
-    Napi::Promise promise = worker->promise();
-    worker->Queue();  // node-addon-api deletes the worker when it completes
-    return promise;
+    std::string path = info[0].As<Napi::String>().Utf8Value();
+    return PromiseWorker<GgufInfo>::queue(
+        env, "moondream:readGgufInfo", [path]() { return read_gguf_info(path); },
+        [](Napi::Env env, GgufInfo & gguf) -> Napi::Value { return info_to_js(env, gguf); });
 }
 
 }  // namespace moondream::addon

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <optional>
 
+#include "async_work.h"
 #include "bindings.h"
 #include "js_errors.h"
 #include "moondream_testing.h"
@@ -46,49 +47,19 @@ RgbArgs rgb_args(const Napi::CallbackInfo & info, const char * signature, size_t
 }
 
 // Runs `compute` (a function of the pixel bytes returning Result<std::vector<T>>) on a worker
-// thread and resolves with a typed array copy of the result.
-template <typename T, typename TypedArray, typename Compute>
-class RgbWorker : public Napi::AsyncWorker {
-public:
-    RgbWorker(Napi::Env env, const char * name, Napi::Uint8Array rgb, Compute compute)
-        : Napi::AsyncWorker(env, name),
-          deferred_(env),
-          rgb_ref_(Napi::Persistent(rgb)),
-          data_(rgb.Data()),
-          size_(rgb.ByteLength()),
-          compute_(std::move(compute)) {}
-
-    Napi::Promise promise() const { return deferred_.Promise(); }
-
-    void Execute() override { result_.emplace(compute_(data_, size_)); }
-
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (!result_->ok()) {
-            deferred_.Reject(make_js_error(env, result_->error()).Value());
-            return;
-        }
-        const std::vector<T> & values = result_->value();
-        TypedArray out = TypedArray::New(env, values.size());
-        std::memcpy(out.Data(), values.data(), values.size() * sizeof(T));
-        deferred_.Resolve(out);
-    }
-
-private:
-    Napi::Promise::Deferred deferred_;
-    Napi::Reference<Napi::Uint8Array> rgb_ref_;  // keeps data_ alive while Execute runs
-    const uint8_t * data_;
-    size_t size_;
-    Compute compute_;
-    std::optional<Result<std::vector<T>>> result_;
-};
-
+// thread, reading the JS array in place, and resolves with a typed array copy of the result.
 template <typename T, typename TypedArray, typename Compute>
 Napi::Value queue(Napi::Env env, const char * name, Napi::Uint8Array rgb, Compute compute) {
-    auto * worker = new RgbWorker<T, TypedArray, Compute>(env, name, rgb, std::move(compute));
-    Napi::Promise promise = worker->promise();
-    worker->Queue();  // node-addon-api deletes the worker when it completes
-    return promise;
+    const uint8_t * data = rgb.Data();
+    const size_t size = rgb.ByteLength();
+    return PromiseWorker<std::vector<T>>::queue(
+        env, name, [compute, data, size]() { return compute(data, size); },
+        [](Napi::Env env, std::vector<T> & values) -> Napi::Value {
+            TypedArray out = TypedArray::New(env, values.size());
+            if (!values.empty()) std::memcpy(out.Data(), values.data(), values.size() * sizeof(T));
+            return out;
+        },
+        {rgb});
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "addon_data.h"
+#include "async_work.h"
 #include "bindings.h"
 #include "js_errors.h"
 #include "moondream_testing.h"
@@ -30,12 +31,8 @@ public:
 
     explicit TokenizerWrap(const Napi::CallbackInfo & info) : Napi::ObjectWrap<TokenizerWrap>(info) {}
 
-    // Called by LoadWorker on the JS thread.
-    void finish_load(std::optional<Tokenizer> tokenizer) {
-        loading_ = false;
-        if (!disposed_) tokenizer_ = std::move(tokenizer);
-    }
-    bool disposed() const { return disposed_; }
+    // A tokenizer that is already loaded (the model's).
+    void adopt(Tokenizer tokenizer) { tokenizer_ = std::move(tokenizer); }
 
 private:
     Napi::Value Load(const Napi::CallbackInfo & info);
@@ -144,50 +141,22 @@ private:
     bool disposed_ = false;
 };
 
-class LoadWorker : public Napi::AsyncWorker {
-public:
-    LoadWorker(Napi::Env env, TokenizerWrap * wrap, Napi::Object owner, std::string path)
-        : Napi::AsyncWorker(env, "moondream:Tokenizer.load"),
-          wrap_(wrap), owner_(Napi::Persistent(owner)), path_(std::move(path)), deferred_(env) {}
-
-    Napi::Promise promise() const { return deferred_.Promise(); }
-
-    void Execute() override { result_.emplace(Tokenizer::from_gguf_file(path_)); }
-
-    void OnOK() override {
-        Napi::Env env = Env();
-        if (!result_->ok()) {
-            wrap_->finish_load(std::nullopt);
-            deferred_.Reject(make_js_error(env, result_->error()).Value());
-            return;
-        }
-        if (wrap_->disposed()) {
-            wrap_->finish_load(std::nullopt);
-            deferred_.Reject(make_js_error(env, Error{ErrorCode::disposed, "The tokenizer was disposed while loading"}).Value());
-            return;
-        }
-        wrap_->finish_load(std::move(result_->value()));
-        deferred_.Resolve(env.Undefined());
-    }
-
-private:
-    TokenizerWrap * wrap_;          // kept alive by owner_
-    Napi::ObjectReference owner_;  // the JS object of wrap_, held until the load completes
-    std::string path_;
-    Napi::Promise::Deferred deferred_;
-    std::optional<Result<Tokenizer>> result_;
-};
-
 Napi::Value TokenizerWrap::Load(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
     if (disposed_) throw make_js_error(env, Error{ErrorCode::disposed, "The tokenizer has been disposed"});
     if (loading_ || tokenizer_) throw invalid_argument(env, "The tokenizer is already loaded or loading");
     if (info.Length() < 1 || !info[0].IsString()) throw invalid_argument(env, "load expects a file path string");
     loading_ = true;
-    auto * worker = new LoadWorker(env, this, info.This().As<Napi::Object>(), info[0].As<Napi::String>().Utf8Value());
-    Napi::Promise promise = worker->promise();
-    worker->Queue();  // node-addon-api deletes the worker when it completes
-    return promise;
+    std::string path = info[0].As<Napi::String>().Utf8Value();
+    // The wrapper's JS object is kept alive until the load is settled, so `this` stays valid.
+    return PromiseWorker<Tokenizer>::queue(
+        env, "moondream:Tokenizer.load", [path]() { return Tokenizer::from_gguf_file(path); },
+        [this](Napi::Env env, Tokenizer & tokenizer) -> Napi::Value {
+            if (disposed_) throw make_js_error(env, Error{ErrorCode::disposed, "The tokenizer was disposed while loading"});
+            tokenizer_ = std::move(tokenizer);
+            return env.Undefined();
+        },
+        {info.This().As<Napi::Object>()}, [this]() { loading_ = false; });
 }
 
 }  // namespace
@@ -196,7 +165,7 @@ Napi::Function TokenizerClass(Napi::Env env) { return TokenizerWrap::Define(env)
 
 Napi::Object NewTokenizerObject(Napi::Env env, Tokenizer tokenizer) {
     Napi::Object object = addon_data(env).tokenizer_constructor.New({});
-    TokenizerWrap::Unwrap(object)->finish_load(std::move(tokenizer));
+    TokenizerWrap::Unwrap(object)->adopt(std::move(tokenizer));
     return object;
 }
 

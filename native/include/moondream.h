@@ -124,6 +124,9 @@ struct VisionProfile {
 struct LoadParams {
     std::string text_path;
     std::string mmproj_path;  // empty: text model only
+    // The model's compute budget: every session and the vision encoder share one pool of this
+    // many threads, and take turns on it graph by graph. 0: the physical core count.
+    int n_threads = 0;
     // Matmul weights ggml has a faster CPU layout for (its CPU_REPACK buffer type) are copied into
     // it at load. false keeps them memory-mapped as stored (less memory, slower prefill).
     // The environment variable MOONDREAM_DISABLE_REPACK (any value) overrides this to false.
@@ -142,6 +145,8 @@ struct ModelInfo {
     VisionProfile vision_profile;
     size_t mapped_bytes = 0;
     size_t repacked_bytes = 0;  // weights copied into repacked layouts at load (ggml's and our VNNI kernel's)
+    int threads = 0;            // the compute pool's threads
+    size_t vision_compute_bytes = 0;  // the shared vision encoder's buffers (0 until the first image)
 };
 
 // A loaded model: immutable weights, shareable between sessions and threads.
@@ -172,15 +177,15 @@ struct SamplingParams {
 struct SessionParams {
     int n_ctx = 2048;
     bool kv_f32 = false;   // f16 by default
-    int n_threads = 0;     // 0: physical cores
     int n_batch = 256;
     bool exact_gelu = false;  // true: f32 tanh GELU as the reference; false: ggml's f16 table, as llama.cpp
     size_t prefix_cache_bytes = size_t(1) << 30;  // image prompt prefixes kept for reuse
     bool flash_attention = true;  // text attention through ggml's flash attention kernel
 };
 
-// A conversation's state on a model: KV cache, compute buffers, thread pool. Not thread-safe:
-// calls on one session must be serialised.
+// A conversation's state on a model: KV cache, compute buffers, kept image prefixes. Not
+// thread-safe: calls on one session must be serialised. Sessions of one model may be used from
+// different threads at once; their graph computes take turns on the model's compute pool.
 class Session;
 
 void destroy_session(Session * session);
@@ -190,6 +195,18 @@ struct SessionDeleter {
 using SessionPtr = std::unique_ptr<Session, SessionDeleter>;
 
 Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionParams & params);
+
+// What a session holds on top of the shared weights.
+struct SessionInfo {
+    int n_ctx = 0;
+    size_t kv_cache_bytes = 0;      // allocated for n_ctx positions
+    size_t compute_bytes = 0;       // the text graphs' buffers (grow to their largest shape)
+    size_t prefix_cache_bytes = 0;  // kept image prompt prefixes
+    int prefix_cache_entries = 0;
+    size_t total_bytes() const { return kv_cache_bytes + compute_bytes + prefix_cache_bytes; }
+};
+
+SessionInfo describe_session(const Session & session);
 
 // Logits of the last position after evaluating `tokens` from an empty cache. An entry of -1 takes
 // the next row of `rows` (n_embd floats each) instead of a token embedding.
@@ -260,6 +277,10 @@ struct ImageEmbeddings {
 
 // Encodes normalised CHW pixels (3 x image_size x image_size floats) with the vision tower and
 // projector into rows the text model takes as input embeddings.
+// The rows belong to the model, not to a session: any session of the model can be asked about
+// them. One image is encoded at a time per model (the encoder's buffers are shared).
+Result<ImageEmbeddings> encode_image(Model & model, const float * pixels, size_t n_values, const std::atomic<bool> * abort);
+// The same, through a session's model.
 Result<ImageEmbeddings> encode_image(Session & session, const float * pixels, size_t n_values, const std::atomic<bool> * abort);
 
 // ---- image preprocessing (spec: moondream1 §3) ---------------------------------------------------
@@ -288,7 +309,10 @@ constexpr int64_t max_resample_output_pixels = int64_t(1) << 24;
 Result<std::vector<float>> preprocess_rgb(const uint8_t * rgb, size_t size, int64_t width, int64_t height,
                                           const PreprocessParams & params);
 
-// preprocess_rgb with the session's model's params, then encode_image: raw RGB in, image rows out.
+// preprocess_rgb with the model's params, then encode_image: raw RGB in, image rows out.
+Result<ImageEmbeddings> encode_rgb(Model & model, const uint8_t * rgb, size_t size, int64_t width, int64_t height,
+                                   const std::atomic<bool> * abort);
+// The same, through a session's model.
 Result<ImageEmbeddings> encode_rgb(Session & session, const uint8_t * rgb, size_t size, int64_t width, int64_t height,
                                    const std::atomic<bool> * abort);
 

@@ -1,38 +1,35 @@
-// ggml's CPU backend with a persistent thread pool of its own: workers stay alive between graph
-// computes instead of being created per compute or forked per op (OpenMP). Shared by
-// the text context and the vision encoder; also wires an abort flag into graph computes.
+// A ggml CPU backend (its own work buffer) that computes on the model's shared ComputePool, so
+// every session and the vision encoder draw on one thread budget. Used by the text context and
+// the vision encoder.
 #pragma once
 
 #include <atomic>
 #include <memory>
 
+#include "compute_pool.h"
 #include "ggml-backend.h"
 #include "ggml-cpp.h"
-#include "ggml-cpu.h"
 #include "moondream.h"
 
 namespace moondream {
 
 class CpuBackend {
 public:
-    static Result<std::unique_ptr<CpuBackend>> create(int n_threads);
-    ~CpuBackend();
+    static Result<std::unique_ptr<CpuBackend>> create(std::shared_ptr<ComputePool> pool);
     CpuBackend(const CpuBackend &) = delete;
     CpuBackend & operator=(const CpuBackend &) = delete;
 
     ggml_backend_t get() const { return backend_.get(); }
-    int threads() const { return n_threads_; }
+    int threads() const { return pool_->threads(); }
 
-    // Runs `graph`; ERR_ABORTED when `abort` was raised before or during the compute.
-    Status compute(ggml_cgraph * graph, const std::atomic<bool> * abort, const char * what);
+    // Runs `graph` when the pool is free; ERR_ABORTED when `abort` was raised before or during it.
+    Status compute(ggml_cgraph * graph, const std::atomic<bool> * abort, const char * what) {
+        return pool_->compute(backend_.get(), graph, abort, what);
+    }
 
 private:
     CpuBackend() = default;
-    struct ThreadpoolFree {
-        void operator()(ggml_threadpool * pool) const { ggml_threadpool_free(pool); }
-    };
-    int n_threads_ = 1;
-    std::unique_ptr<ggml_threadpool, ThreadpoolFree> threadpool_;  // outlives backend_ (declared first)
+    std::shared_ptr<ComputePool> pool_;  // outlives backend_ (declared first)
     ggml_backend_ptr backend_;
 };
 

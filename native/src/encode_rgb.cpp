@@ -7,14 +7,18 @@
 
 namespace moondream {
 
-Result<ImageEmbeddings> encode_rgb(Session & session, const uint8_t * rgb, size_t size, int64_t width, int64_t height,
+Result<ImageEmbeddings> encode_rgb(Model & model, const uint8_t * rgb, size_t size, int64_t width, int64_t height,
                                    const std::atomic<bool> * abort) {
-    if (!session.model->vision) {
+    if (!model.vision) {
         return Error{ErrorCode::invalid_argument, "this model was loaded without its mmproj file, so it cannot encode images"};
     }
-    MD_ASSIGN_OR_RETURN(const std::vector<float> pixels,
-                        preprocess_rgb(rgb, size, width, height, preprocess_params(session.model->vision->hp)));
-    return encode_image(session, pixels.data(), pixels.size(), abort);
+    MD_ASSIGN_OR_RETURN(const std::vector<float> pixels, preprocess_rgb(rgb, size, width, height, preprocess_params(model.vision->hp)));
+    return encode_image(model, pixels.data(), pixels.size(), abort);
+}
+
+Result<ImageEmbeddings> encode_rgb(Session & session, const uint8_t * rgb, size_t size, int64_t width, int64_t height,
+                                   const std::atomic<bool> * abort) {
+    return encode_rgb(*session.model, rgb, size, width, height, abort);
 }
 
 }  // namespace moondream

@@ -84,10 +84,6 @@ std::optional<uint64_t> checked_tensor_bytes(ggml_type type, const int64_t * ne,
 
 }  // namespace
 
-Error gguf_format_error(const std::string & path, const std::string & what) {
-    return {ErrorCode::model_format, "'" + path + "' is not a valid GGUF file: " + what};
-}
-
 Result<GgufFile> open_gguf(const std::string & path, bool with_tensors) {
     std::string why;
     FilePtr file = open_regular_file(path, why);

@@ -21,7 +21,4 @@ struct GgufFile {
 // `with_tensors`: also create a no_alloc ggml context holding one ggml_tensor per GGUF tensor.
 Result<GgufFile> open_gguf(const std::string & path, bool with_tensors);
 
-// "'<path>' is not a valid GGUF file: <what>"
-Error gguf_format_error(const std::string & path, const std::string & what);
-
 }  // namespace moondream

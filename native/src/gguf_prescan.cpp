@@ -3,7 +3,6 @@
 #include <sys/types.h>
 
 #include "ggml.h"
-#include "gguf_file.h"
 
 namespace moondream {
 
@@ -55,6 +54,10 @@ private:
 };
 
 }  // namespace
+
+Error gguf_format_error(const std::string & path, const std::string & what) {
+    return {ErrorCode::model_format, "'" + path + "' is not a valid GGUF file: " + what};
+}
 
 std::optional<Error> prescan_gguf(std::FILE * file, uint64_t file_size, const std::string & path, int64_t n_kv, int64_t n_tensors) {
     Scanner in(file, file_size);

@@ -14,6 +14,9 @@
 
 namespace moondream {
 
+// "'<path>' is not a valid GGUF file: <what>"
+Error gguf_format_error(const std::string & path, const std::string & what);
+
 // `file` is positioned just after the 24-byte header; on success it is left wherever the tensor
 // table ends. The caller rewinds.
 std::optional<Error> prescan_gguf(std::FILE * file, uint64_t file_size, const std::string & path, int64_t n_kv, int64_t n_tensors);

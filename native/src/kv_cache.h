@@ -23,6 +23,7 @@ public:
                                                    ggml_backend_t backend);
 
     int capacity() const { return n_ctx_; }
+    size_t bytes() const { return ggml_backend_buffer_get_size(buffer_.get()); }
     ggml_type type() const { return type_; }
     bool values_transposed() const { return values_transposed_; }
     ggml_tensor * keys(int layer) const { return k_[size_t(layer)]; }

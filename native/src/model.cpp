@@ -7,6 +7,7 @@ namespace moondream {
 Result<std::shared_ptr<Model>> load_model(const LoadParams & params) {
     if (params.text_path.empty()) return Error{ErrorCode::invalid_argument, "no text model path given"};
     auto model = std::make_shared<Model>();
+    MD_ASSIGN_OR_RETURN(model->compute, ComputePool::create(params.n_threads));
     const WeightPlacement placement = weight_placement(params);
     MD_ASSIGN_OR_RETURN(model->text, load_text_model(params.text_path, placement));
     if (!params.mmproj_path.empty()) {
@@ -32,12 +33,14 @@ ModelInfo describe_model(const Model & model) {
     info.prompt = model.text->prompt;
     info.mapped_bytes = model.text->file->mapped_bytes();
     info.repacked_bytes = model.text->file->repacked_bytes() + model.text->matmuls.packed_bytes();
+    info.threads = model.compute->threads();
     if (model.vision) {
         info.has_vision = true;
         info.vision = model.vision->hp;
         info.vision_profile = model.vision->profile;
         info.mapped_bytes += model.vision->file->mapped_bytes();
         info.repacked_bytes += model.vision->file->repacked_bytes() + model.vision->matmuls.packed_bytes();
+        info.vision_compute_bytes = model.vision_encoder.compute_bytes.load();
     }
     return info;
 }

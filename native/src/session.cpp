@@ -38,7 +38,6 @@ Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionPar
     TextContextParams text;
     text.n_ctx = params.n_ctx;
     text.kv_type = params.kv_f32 ? GGML_TYPE_F32 : GGML_TYPE_F16;
-    text.n_threads = params.n_threads;
     text.n_batch = params.n_batch;
     text.exact_gelu = params.exact_gelu;
     text.flash_attention = params.flash_attention;
@@ -52,6 +51,16 @@ Result<SessionPtr> create_session(std::shared_ptr<Model> model, const SessionPar
 }
 
 void destroy_session(Session * session) { delete session; }
+
+SessionInfo describe_session(const Session & session) {
+    SessionInfo info;
+    info.n_ctx = session.text->capacity();
+    info.kv_cache_bytes = session.text->kv().bytes();
+    info.compute_bytes = session.text->compute_bytes();
+    info.prefix_cache_bytes = session.prefixes->bytes();
+    info.prefix_cache_entries = int(session.prefixes->size());
+    return info;
+}
 
 Result<std::vector<float>> evaluate_tokens(Session & session, const std::vector<int32_t> & tokens, const float * rows, size_t n_rows,
                                            const std::atomic<bool> * abort) {
@@ -213,32 +222,6 @@ Result<AnswerResult> answer_question(Session & session, const AnswerRequest & re
     if (!tail.empty() && on_piece) on_piece(tail);
     result.text = stream.text();
     return result;
-}
-
-}  // namespace moondream
-
-namespace moondream {
-
-Result<ImageEmbeddings> encode_image(Session & session, const float * pixels, size_t n_values, const std::atomic<bool> * abort) {
-    if (!session.model->vision) {
-        return Error{ErrorCode::invalid_argument, "this model was loaded without its mmproj file, so it cannot encode images"};
-    }
-    const VisionHparams & hp = session.model->vision->hp;
-    const size_t expected = size_t(3) * size_t(hp.image_size) * size_t(hp.image_size);
-    if (pixels == nullptr || n_values != expected) {
-        return Error{ErrorCode::invalid_argument, "expected 3 x " + std::to_string(hp.image_size) + " x " +
-                                                      std::to_string(hp.image_size) + " pixel values, received " + std::to_string(n_values)};
-    }
-    if (!session.vision) {
-        MD_ASSIGN_OR_RETURN(session.vision, VisionEncoder::create(session.model, session.params.n_threads));
-    }
-    ImageEmbeddings out;
-    const auto start = std::chrono::steady_clock::now();
-    MD_RETURN_IF_ERROR(session.vision->encode(pixels, out.data, abort));
-    out.encode_ms = elapsed_ms(start);
-    out.n_embd = hp.n_proj_out;
-    out.n_rows = int(out.data.size() / size_t(hp.n_proj_out));
-    return out;
 }
 
 }  // namespace moondream

@@ -2,7 +2,6 @@
 
 #include "prefix_cache.h"
 #include "text_context.h"
-#include "vision_encoder.h"
 
 namespace moondream {
 
@@ -11,7 +10,6 @@ public:
     std::shared_ptr<Model> model;
     SessionParams params;
     std::unique_ptr<TextContext> text;
-    std::unique_ptr<VisionEncoder> vision;  // created on the first image
     std::unique_ptr<PrefixCache> prefixes;
     // What KV positions [0, live_prefix_positions) hold right now, if they are an image prefix.
     std::optional<PrefixKey> live_prefix;

@@ -21,7 +21,7 @@ Result<std::unique_ptr<TextContext>> TextContext::create(std::shared_ptr<const M
     context->model_ = std::move(model);
     context->params_ = params;
     context->params_.n_batch = std::max(1, params.n_batch);
-    auto cpu = CpuBackend::create(params.n_threads);
+    auto cpu = CpuBackend::create(context->model_->compute);
     if (!cpu.ok()) return cpu.error();
     context->cpu_ = std::move(cpu.value());
     auto kv = KvCache::create(hp.n_layer, hp.n_embd, params.n_ctx, params.kv_type, !params.flash_attention, context->cpu_->get());
@@ -35,6 +35,14 @@ Result<std::unique_ptr<TextContext>> TextContext::create(std::shared_ptr<const M
 }
 
 TextContext::~TextContext() = default;
+
+size_t TextContext::compute_bytes() const {
+    size_t bytes = 0;
+    for (const GraphSlot * slot : {&decode_slot_, &batch_slot_}) {
+        bytes += slot->memory.size() + ggml_gallocr_get_buffer_size(slot->allocator.get(), 0);
+    }
+    return bytes;
+}
 
 void TextContext::rewind(int position) { n_past_ = std::clamp(position, 0, n_past_); }
 

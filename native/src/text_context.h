@@ -21,7 +21,6 @@ constexpr int32_t kEmbeddingRow = -1;
 struct TextContextParams {
     int n_ctx = 2048;
     ggml_type kv_type = GGML_TYPE_F16;
-    int n_threads = 0;    // 0: physical cores
     int n_batch = 256;    // positions per prefill graph: as fast as 1024 here, a quarter of the compute buffers
     bool exact_gelu = false;
     bool flash_attention = true;
@@ -45,6 +44,9 @@ public:
     int capacity() const { return kv_->capacity(); }
     const TextHparams & hparams() const { return model_->text->hp; }
     KvCache & kv() { return *kv_; }
+    const KvCache & kv() const { return *kv_; }
+    // Bytes of the graphs' compute buffers and their descriptions.
+    size_t compute_bytes() const;
 
 private:
     // A built and allocated graph with its own compute buffers, kept for the next call of the

@@ -4,14 +4,12 @@
 
 namespace moondream {
 
-Result<std::unique_ptr<VisionEncoder>> VisionEncoder::create(std::shared_ptr<const Model> model, int n_threads) {
-    if (!model->vision) return Error{ErrorCode::invalid_argument, "this model was loaded without its mmproj file, so it cannot encode images"};
+Result<std::unique_ptr<VisionEncoder>> VisionEncoder::create(const VisionModel & vision, std::shared_ptr<ComputePool> pool) {
     std::unique_ptr<VisionEncoder> encoder(new VisionEncoder());
-    encoder->model_ = std::move(model);
-    auto cpu = CpuBackend::create(n_threads);
+    encoder->vision_ = &vision;
+    auto cpu = CpuBackend::create(std::move(pool));
     if (!cpu.ok()) return cpu.error();
     encoder->cpu_ = std::move(cpu.value());
-    const VisionModel & vision = *encoder->model_->vision;
     encoder->graph_memory_.resize(vision_graph_context_size(vision));
     ggml_init_params init = {encoder->graph_memory_.size(), encoder->graph_memory_.data(), /*no_alloc =*/true};
     encoder->graph_ctx_.reset(ggml_init(init));
@@ -24,7 +22,7 @@ Result<std::unique_ptr<VisionEncoder>> VisionEncoder::create(std::shared_ptr<con
 }
 
 Status VisionEncoder::encode(const float * pixels, std::vector<float> & embeddings, const std::atomic<bool> * abort) {
-    const VisionHparams & hp = model_->vision->hp;
+    const VisionHparams & hp = vision_->hp;
     patches_.resize(size_t(3) * size_t(hp.image_size) * size_t(hp.image_size));
     patchify(pixels, hp.image_size, hp.patch_size, patches_.data());
     ggml_backend_tensor_set(graph_.patches, patches_.data(), 0, patches_.size() * sizeof(float));
@@ -33,6 +31,14 @@ Status VisionEncoder::encode(const float * pixels, std::vector<float> & embeddin
     embeddings.resize(size_t(ggml_nelements(graph_.embeddings)));
     ggml_backend_tensor_get(graph_.embeddings, embeddings.data(), 0, embeddings.size() * sizeof(float));
     return std::nullopt;
+}
+
+}  // namespace moondream
+
+namespace moondream {
+
+size_t VisionEncoder::compute_bytes() const {
+    return graph_memory_.size() + ggml_gallocr_get_buffer_size(allocator_.get(), 0);
 }
 
 }  // namespace moondream

@@ -10,22 +10,26 @@
 #include "cpu_backend.h"
 #include "ggml-backend.h"
 #include "ggml-cpp.h"
-#include "model.h"
+#include "vision_model.h"
 #include "vision_graph.h"
 
 namespace moondream {
 
 class VisionEncoder {
 public:
-    static Result<std::unique_ptr<VisionEncoder>> create(std::shared_ptr<const Model> model, int n_threads);
+    // `vision` must outlive the encoder (the model owns both).
+    static Result<std::unique_ptr<VisionEncoder>> create(const VisionModel & vision, std::shared_ptr<ComputePool> pool);
 
     // `pixels`: normalised CHW floats, 3 x image_size x image_size. Writes n_patches x n_proj_out
     // floats (row per patch) into `embeddings`.
     Status encode(const float * pixels, std::vector<float> & embeddings, const std::atomic<bool> * abort);
 
+    // Bytes of the graph's compute buffers.
+    size_t compute_bytes() const;
+
 private:
     VisionEncoder() = default;
-    std::shared_ptr<const Model> model_;
+    const VisionModel * vision_ = nullptr;
     std::unique_ptr<CpuBackend> cpu_;
     std::vector<uint8_t> graph_memory_;
     ggml_context_ptr graph_ctx_;

@@ -65,6 +65,7 @@ int main(int argc, char ** argv) {
     moondream::LoadParams load;
     load.text_path = model_dir + "/moondream1-text-model-" + fixture["model"]["textType"].get<std::string>() + ".gguf";
     load.mmproj_path = model_dir + "/moondream1-mmproj-" + fixture["model"]["visionType"].get<std::string>() + ".gguf";
+    load.n_threads = 2;
     std::shared_ptr<moondream::Model> model = expect(moondream::load_model(load), "load_model");
     const moondream::ModelInfo info = moondream::describe_model(*model);
 
@@ -72,7 +73,6 @@ int main(int argc, char ** argv) {
     moondream::SessionParams session_params;
     session_params.kv_f32 = fixture["model"]["kvCacheType"] == "f32";
     session_params.exact_gelu = fixture["model"]["gelu"] == "exact";
-    session_params.n_threads = 2;
     moondream::SessionPtr session = expect(moondream::create_session(model, session_params), "create_session");
 
     const json & image = fixture["image"];

@@ -1,7 +1,7 @@
 // moondream-ggml ask <image> <question> / caption <image>: the answer streams to stdout as it is
 // generated; progress and timings go to stderr.
 import { performance } from 'node:perf_hooks';
-import { Moondream } from '../Moondream.js';
+import { Moondream } from '../moondream.js';
 import { parseArgs, UsageError } from './args.js';
 import { toJson } from './json.js';
 import { resolveCliModel } from './model-source.js';
@@ -49,7 +49,7 @@ export async function runAsk(argv: readonly string[], mode: 'ask' | 'caption'): 
         ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
         ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.json ? {} : { onToken: (piece: string) => process.stdout.write(piece) }),
+        ...(options.json ? {} : { onPiece: (piece: string) => process.stdout.write(piece) }),
       });
       const timings = {
         loadMs: loaded - started,

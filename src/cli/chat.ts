@@ -1,6 +1,6 @@
 // moondream-ggml chat <image>: an interactive conversation about one image.
 import { createInterface } from 'node:readline/promises';
-import { Moondream } from '../Moondream.js';
+import { Moondream } from '../moondream.js';
 import { MoondreamError } from '../errors.js';
 import { parseArgs, UsageError } from './args.js';
 import { resolveCliModel } from './model-source.js';
@@ -52,7 +52,7 @@ export async function runChat(argv: readonly string[]): Promise<number> {
       try {
         await chat.ask(question, {
           signal: current.signal,
-          onToken: (piece) => process.stdout.write(piece),
+          onPiece: (piece) => process.stdout.write(piece),
           ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
           ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
         });

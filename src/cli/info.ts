@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { Moondream } from '../Moondream.js';
+import { Moondream } from '../moondream.js';
 import { readGgufInfo } from '../gguf/read.js';
 import type { GgufMetadataEntry } from '../gguf/types.js';
 import { toJson } from './json.js';

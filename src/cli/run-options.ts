@@ -1,5 +1,5 @@
 // Options shared by ask, caption and chat.
-import type { LoadOptions } from '../Moondream.js';
+import type { LoadOptions } from '../api-types.js';
 import { integerOption, type ParsedArgs, UsageError } from './args.js';
 
 export const RUN_VALUE_OPTIONS = ['--model', '--threads', '--max-tokens', '--temperature', '--seed'] as const;

@@ -139,7 +139,7 @@ describe('limits, abort and concurrency', () => {
         }
       },
     });
-    await assert.rejects(pending, { code: 'ERR_ABORTED' });
+    await assert.rejects(pending, { code: 'ERR_DISPOSED' });
     assert.ok(performance.now() - disposedAt < 200);
     await assert.rejects(doomed.answerQuestion(doomedImage, QUESTION), { code: 'ERR_DISPOSED' });
     assert.throws(() => doomed.tokenize('x'), { code: 'ERR_DISPOSED' });

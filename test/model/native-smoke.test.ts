@@ -58,7 +58,7 @@ describe('the native smoke golden through the Node API', () => {
     const png = await sharp(rgb, { raw: { width: fixture.image.width, height: fixture.image.height, channels: 3 } }).png().toBuffer();
     const image = await md.encodeImage(png);
     const pieces: string[] = [];
-    const answer = await md.answer(image, fixture.question, { maxTokens: fixture.maxTokens, onToken: (p) => pieces.push(p) });
+    const answer = await md.answer(image, fixture.question, { maxTokens: fixture.maxTokens, onPiece: (p) => pieces.push(p) });
     assert.deepEqual(answer.tokens, fixture.expected.tokens);
     assert.equal(answer.text, fixture.expected.answer);
     assert.equal(pieces.join(''), answer.text);

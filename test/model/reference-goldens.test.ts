@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { convertCheckpoint } from '../../src/convert/convert.js';
-import { EncodedImage } from '../../src/EncodedImage.js';
-import { Moondream } from '../../src/Moondream.js';
+import { EncodedImage } from '../../src/encoded-image.js';
+import { Moondream } from '../../src/moondream.js';
 import { writeMoondream1Checkpoint } from '../../scripts/lib/moondream1-checkpoint.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

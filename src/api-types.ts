@@ -1,0 +1,121 @@
+// The option and result types of the public API, shared by Moondream, MoondreamSession and
+// ChatSession (no runtime code, so every module can use them without import cycles).
+import type { ChatTurn } from './prompt.js';
+
+/** What belongs to the weights: the files are given to load(), the compute budget here. */
+export interface ModelLoadOptions {
+  /**
+   * The model's compute budget: all its sessions and the vision encoder share one pool of this
+   * many threads, taking turns graph by graph. Default: the physical core count.
+   */
+  threads?: number;
+  /**
+   * Copy matmul weights that ggml has a faster CPU layout for (q4_0, q4_K, ... on AVX2) into it at
+   * load, as llama.cpp does. Default true; false keeps them memory-mapped as stored (less memory,
+   * slower prefill). The environment variable MOONDREAM_DISABLE_REPACK=1 forces false.
+   */
+  repackWeights?: boolean;
+  /**
+   * Multiply q8_0 and q4_0 weights with our AVX-512 VNNI kernel on CPUs that have it (weights are
+   * repacked for it at load; elsewhere this changes nothing). Default true; false leaves them to
+   * ggml's kernels. The environment variable MOONDREAM_DISABLE_VNNI_MATRIX=1 forces false.
+   */
+  vnniKernel?: boolean;
+}
+
+/** A session's own state: its KV cache, compute buffers and kept image prefixes. */
+export interface SessionOptions {
+  /** KV cache positions; default 2048 (the model's maximum). */
+  contextSize?: number;
+  /** Positions per prefill graph; default 256 (as fast as larger batches here, smaller buffers). */
+  batchSize?: number;
+  /** KV cache precision; default "f16". */
+  kvCacheType?: 'f16' | 'f32';
+  /**
+   * The text MLP's tanh GELU: "fast" (default) uses ggml's f16 lookup table, exactly as llama.cpp
+   * computes it (about 1e-4 from the fp32 reference, like the f16 KV cache); "exact" computes it in
+   * f32 as the PyTorch reference does, at roughly half the prefill speed. With kvCacheType "f32"
+   * and gelu "exact" the logits match the fp32 reference to about 5e-7.
+   */
+  gelu?: 'exact' | 'fast';
+  /** Text attention through ggml's flash attention kernel (default true; false: plain softmax attention). */
+  flashAttention?: boolean;
+  /**
+   * Memory for kept image prompt prefixes (about 144 MB per image for moondream1), least recently
+   * used dropped first; default 1 GiB. 0 keeps only the prefix of the image asked last.
+   */
+  prefixCacheBytes?: number;
+}
+
+/** Moondream.load's options: the model's, and the session options of its default session. */
+export interface LoadOptions extends ModelLoadOptions, SessionOptions {}
+
+export interface SamplingOptions {
+  /** 0 (default) is greedy decoding. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  repeatLastN?: number;
+  /** Same seed, same tokens. */
+  seed?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** New tokens at most; default: the model profile's (256 for moondream1). */
+  maxTokens?: number;
+  /** Generation ends after one of these tokens (it is included). Default: none. */
+  stopTokenIds?: readonly number[];
+  /** Called with each new token id, in order, as it is produced. */
+  onToken?: (token: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface AnswerOptions extends SamplingOptions {
+  /** New tokens at most; default: the model profile's (256 for moondream1). */
+  maxTokens?: number;
+  /**
+   * Called with each piece of the answer's text as soon as it is certain. The pieces concatenate
+   * exactly to the final answer; a possible "<END" stop fragment never reaches it.
+   */
+  onPiece?: (piece: string) => void;
+  /** @deprecated The old name of `onPiece` (it receives text pieces, not token ids); removed in 0.3. */
+  onToken?: (piece: string) => void;
+  signal?: AbortSignal;
+  /** Earlier turns about the same image, in moondream1's "Question/Answer" history format. */
+  history?: readonly ChatTurn[];
+}
+
+export interface Answer {
+  text: string;
+  /** Generated token ids, the stop token included. */
+  tokens: number[];
+  timings: {
+    /** Prompt positions (prefix, image rows, question) and how many came from a kept prefix. */
+    promptPositions: number;
+    reusedPositions: number;
+    prefillMs: number;
+    decodeMs: number;
+    tokensPerSecond: number;
+  };
+}
+
+export interface GenerateResult {
+  tokens: number[];
+  stoppedByToken: boolean;
+  timings: { promptTokens: number; prefillMs: number; decodeMs: number; tokensPerSecond: number };
+}
+
+/** The memory a session holds on top of the shared weights, after its last call. */
+export interface SessionInfo {
+  contextSize: number;
+  /** The KV cache, allocated for contextSize positions (its pages are touched as positions are used). */
+  kvCacheBytes: number;
+  /** The text graphs' compute buffers (they grow to the largest batch run so far). */
+  computeBytes: number;
+  /** Kept image prompt prefixes. */
+  prefixCacheBytes: number;
+  prefixCacheEntries: number;
+  totalBytes: number;
+}
