@@ -1,6 +1,6 @@
 // preprocessRgb(rgb, width, height, { imageSize, imageMean, imageStd }) -> Promise<Float32Array>
-// and, for tests, resizeRgb(rgb, width, height, outWidth, outHeight) -> Promise<Uint8Array>. The work runs on a
-// libuv worker thread; the JS array is kept alive by a reference until the worker is done.
+// and, for tests, resizeRgb(rgb, width, height, outWidth, outHeight) -> Promise<Uint8Array>. The
+// work runs on a libuv worker thread; the JS array is kept alive by a reference until it is done.
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -61,10 +61,6 @@ Napi::Value queue(Napi::Env env, const char * name, Napi::Uint8Array rgb, Comput
         },
         {rgb});
 }
-
-}  // namespace
-
-namespace {
 
 constexpr const char * kPreprocessSignature =
     "preprocessRgb(rgb: Uint8Array, width: number, height: number, { imageSize: number, imageMean: number[3], imageStd: number[3] })";
