@@ -98,19 +98,22 @@ export class Moondream implements SessionHost {
 
   /**
    * Decodes an image (path, Buffer, Uint8Array, ArrayBuffer or sharp instance; JPEG, PNG, WebP,
-   * GIF, AVIF, TIFF), preprocesses it exactly as moondream1 does and encodes it with the vision
-   * tower. The result can be asked any number of questions, on any session of this model.
+   * GIF, AVIF, TIFF), preprocesses it exactly as moondream1 does (with the side, mean and std of
+   * this model's mmproj) and encodes it with the vision tower. The result can be asked any number of questions, on any session of this model.
    */
   async encodeImage(input: ImageInput, options?: { signal?: AbortSignal; maxPixels?: number }): Promise<EncodedImage> {
     const o = optionsObject(options, 'options');
     const signal = optionalSignal(o.signal, 'options.signal');
     const maxPixels = optionalInteger(o.maxPixels, 'options.maxPixels', 1, Number.MAX_SAFE_INTEGER);
-    if (!this.info.vision) {
+    const vision = this.info.vision;
+    if (!vision) {
       throw new MoondreamError('ERR_INVALID_ARGUMENT', 'This model was loaded without its mmproj file, so it cannot encode images');
     }
     if (signal?.aborted) throw abortedError();
     const start = performance.now();
-    const pixels = await preprocessImage(input, maxPixels === undefined ? {} : { maxPixels });
+    // The model's own input side, mean and std (its mmproj's clip.vision.* keys).
+    const { imageSize, imageMean, imageStd } = vision;
+    const pixels = await preprocessImage(input, { imageSize, imageMean, imageStd, ...(maxPixels === undefined ? {} : { maxPixels }) });
     const preprocessed = performance.now();
     if (signal?.aborted) throw abortedError();
     const encoded = await this.encodePixels(pixels, signal ? { signal } : {});

@@ -32,6 +32,7 @@ export interface ModelInfo {
     revision: string;
   };
   vision: null | {
+    /** Side of the square vision input in pixels, from the mmproj (378 for moondream1); preprocessing resizes to it. */
     imageSize: number;
     patchSize: number;
     embeddingLength: number;
@@ -48,7 +49,9 @@ export interface ModelInfo {
     ffnNamesSwapped: boolean;
     gelu: 'erf' | 'tanh';
     projectorGelu: 'erf' | 'tanh';
-    resize: 'stretch' | 'letterbox';
+    /** How images reach the square input: always "stretch" (no crop, no padding), moondream1's way. */
+    resize: 'stretch';
+    /** Per-channel normalisation (v / 255 - mean) / std, from the mmproj; preprocessing applies it. */
     imageMean: number[];
     imageStd: number[];
   };
@@ -167,6 +170,9 @@ export interface NativeGenerateResult {
 
 export interface NativeLoadOptions {
   threads?: number;
+  /** LoadParams::repack_weights / vnni_kernel (native/include/moondream.h). */
+  repackWeights?: boolean;
+  vnniKernel?: boolean;
 }
 
 export interface NativeSessionOptions {
@@ -252,8 +258,9 @@ export interface NativeAddon {
   probeMachine(threads: number, readBytes: number): Promise<MachineProbe>;
   /** native/src/vnni_matrix_check.cpp: our VNNI matmul against ggml's on seeded random data (tests). */
   vnniMatrixCheck(typeId: number, k: number, n: number, m: number, seed: number, threads: number): { supported: boolean; maxRelativeDifference: number };
-  /** Pillow-exact resize to 378x378 + normalisation: 3*378*378 floats, CHW (native/src/preprocess.cpp). */
-  preprocessRgb(rgb: Uint8Array, width: number, height: number): Promise<Float32Array>;
+  /** Pillow-exact resize to imageSize x imageSize + normalisation: 3*imageSize^2 floats, CHW (native/src/preprocess.cpp). */
+  preprocessRgb(rgb: Uint8Array, width: number, height: number,
+    params: { imageSize: number; imageMean: readonly number[]; imageStd: readonly number[] }): Promise<Float32Array>;
   /** Pillow-exact bicubic resize of raw RGB, uint8 result (tests). */
   resizeRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Promise<Uint8Array>;
   Tokenizer: new () => NativeTokenizer;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <new>
 #include <thread>
 
@@ -10,12 +11,19 @@
 
 namespace moondream {
 
-Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> & weights) {
+WeightPlacement weight_placement(const LoadParams & params) {
+    WeightPlacement placement;
+    placement.ggml_repack = params.repack_weights && std::getenv("MOONDREAM_DISABLE_REPACK") == nullptr;
+    placement.vnni_kernel = params.vnni_kernel && std::getenv("MOONDREAM_DISABLE_VNNI_MATRIX") == nullptr;
+    return placement;
+}
+
+Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> & weights, const WeightPlacement & placement) {
     // Weights our kernel takes are left out of ggml's repacking (one packed copy is enough).
     std::vector<ggml_tensor *> ours;
     std::vector<ggml_tensor *> ggmls;
-    for (ggml_tensor * w : weights) (VnniMatrix::supports(w) ? ours : ggmls).push_back(w);
-    MD_RETURN_IF_ERROR(file.map_weights(ggmls));
+    for (ggml_tensor * w : weights) (placement.vnni_kernel && VnniMatrix::supports(w) ? ours : ggmls).push_back(w);
+    MD_RETURN_IF_ERROR(file.map_weights(placement.ggml_repack ? ggmls : std::vector<ggml_tensor *>{}));
 
     // Packing reads the whole mapped weight once: spread the tensors over the cores (a full q8_0
     // text model packs in about 1 s on one).
@@ -39,8 +47,7 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
     work();
     for (std::thread & t : threads) t.join();
     if (out_of_memory) return Error{ErrorCode::out_of_memory, "not enough memory to repack the weights of '" + file.path() + "'"};
-    // pack() re-checks supports(); a weight it declined (the environment changed meanwhile) stays
-    // with ggml, mapped in place.
+    // pack() re-checks supports(); a weight it declined stays with ggml, mapped in place.
     for (size_t i = 0; i < ours.size(); ++i) {
         if (packed[i]) vnni_.emplace(ours[i], std::move(packed[i]));
     }

@@ -13,11 +13,23 @@
 
 namespace moondream {
 
+// Which faster layouts the loader may copy matmul weights into.
+struct WeightPlacement {
+    bool ggml_repack = true;  // ggml's CPU_REPACK layouts
+    bool vnni_kernel = true;  // our VNNI kernel's tiles (where the CPU has AVX-512 VNNI)
+};
+
+// LoadParams' choices with the documented environment overrides applied: MOONDREAM_DISABLE_REPACK
+// and MOONDREAM_DISABLE_VNNI_MATRIX (any value) turn the layout off whatever the params say, so a
+// deployment can rule out a kernel without changing the program.
+WeightPlacement weight_placement(const LoadParams & params);
+
 class MatmulWeights {
 public:
-    // Maps `file` and places `weights` (all its matmul weights). Weights packed for our kernel
-    // have their mapped pages released: only the packed copy is read from then on.
-    Status place(WeightFile & file, const std::vector<ggml_tensor *> & weights);
+    // Maps `file` and places `weights` (all its matmul weights) as `placement` allows. Weights
+    // packed for our kernel have their mapped pages released: only the packed copy is read from
+    // then on.
+    Status place(WeightFile & file, const std::vector<ggml_tensor *> & weights, const WeightPlacement & placement);
 
     // x W^T + b through whichever kernel holds W.
     ggml_tensor * linear(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias) const;

@@ -70,14 +70,13 @@ Result<VisionProfile> read_vision_profile(const GgufKeys & keys) {
     }
     MD_ASSIGN_OR_RETURN(v.vision_gelu, read_gelu(keys, "moondream.vision.gelu"));
     MD_ASSIGN_OR_RETURN(v.projector_gelu, read_gelu(keys, "moondream.projector.gelu"));
+    // Only stretch is implemented: a mode we would parse but not apply would silently feed the
+    // vision tower other pixels than the file's makers meant, so anything else is refused.
     MD_ASSIGN_OR_RETURN(const std::string resize, keys.string_or("moondream.vision.resize", "stretch"));
-    if (resize == "stretch") {
-        v.resize = ResizeMode::stretch;
-    } else if (resize == "letterbox") {
-        v.resize = ResizeMode::letterbox;
-    } else {
-        return keys.error("moondream.vision.resize", "is \"" + resize + "\", expected \"stretch\" or \"letterbox\"");
+    if (resize != "stretch") {
+        return keys.error("moondream.vision.resize", "is \"" + resize + "\"; this runtime only implements \"stretch\" (moondream1's resize)");
     }
+    v.resize = ResizeMode::stretch;
     return v;
 }
 

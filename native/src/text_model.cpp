@@ -38,7 +38,7 @@ Result<TextHparams> read_text_hparams(const WeightFile & file) {
 
 }  // namespace
 
-Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path) {
+Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path, const WeightPlacement & placement) {
     MD_ASSIGN_OR_RETURN(std::unique_ptr<WeightFile> file, WeightFile::open(path));
     auto model = std::make_unique<TextModel>();
     MD_ASSIGN_OR_RETURN(model->hp, read_text_hparams(*file));
@@ -79,7 +79,7 @@ Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path) {
         matmul_weights.insert(matmul_weights.end(), {l.qkv, l.attn_out, l.ffn_up, l.ffn_down});
     }
     // token_embd is read row by row on the host, so it stays in its file layout.
-    MD_RETURN_IF_ERROR(model->matmuls.place(*file, matmul_weights));
+    MD_RETURN_IF_ERROR(model->matmuls.place(*file, matmul_weights, placement));
     model->file = std::move(file);
     return model;
 }

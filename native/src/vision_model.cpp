@@ -60,7 +60,7 @@ Result<VisionHparams> read_vision_hparams(const WeightFile & file) {
 
 }  // namespace
 
-Result<std::unique_ptr<VisionModel>> load_vision_model(const std::string & path) {
+Result<std::unique_ptr<VisionModel>> load_vision_model(const std::string & path, const WeightPlacement & placement) {
     MD_ASSIGN_OR_RETURN(std::unique_ptr<WeightFile> file, WeightFile::open(path));
     auto model = std::make_unique<VisionModel>();
     MD_ASSIGN_OR_RETURN(model->hp, read_vision_hparams(*file));
@@ -119,7 +119,7 @@ Result<std::unique_ptr<VisionModel>> load_vision_model(const std::string & path)
     for (const VisionLayer & l : model->layers) {
         matmul_weights.insert(matmul_weights.end(), {l.q, l.k, l.v, l.attn_out, l.fc1, l.fc2});
     }
-    MD_RETURN_IF_ERROR(model->matmuls.place(*file, matmul_weights));
+    MD_RETURN_IF_ERROR(model->matmuls.place(*file, matmul_weights, placement));
     model->file = std::move(file);
     return model;
 }

@@ -1,7 +1,6 @@
 #include "vnni_matrix.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -170,8 +169,7 @@ bool VnniMatrix::supports(const ggml_tensor * weight) {
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
     }();
-    return cpu && std::getenv("MOONDREAM_DISABLE_VNNI_MATRIX") == nullptr &&
-           (weight->type == GGML_TYPE_Q8_0 || weight->type == GGML_TYPE_Q4_0) && weight->ne[0] % kBlock == 0 &&
+    return cpu && (weight->type == GGML_TYPE_Q8_0 || weight->type == GGML_TYPE_Q4_0) && weight->ne[0] % kBlock == 0 &&
            weight->ne[1] % kRows == 0 && weight->ne[2] == 1 && weight->ne[3] == 1;
 #else
     (void)weight;

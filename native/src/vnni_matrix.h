@@ -27,7 +27,8 @@ struct AnonymousUnmap {
 class VnniMatrix {
 public:
     // Whether `weight` can be repacked on this CPU: q8_0 or q4_0, k a multiple of 32, n of 16,
-    // and AVX-512 F, BW and VNNI present (MOONDREAM_DISABLE_VNNI_MATRIX=1 says no).
+    // and AVX-512 F, BW and VNNI present. Whether it is wanted is the loader's choice
+    // (LoadParams::vnni_kernel, MatmulWeights::place).
     static bool supports(const ggml_tensor * weight);
     // Repacks a weight [k, n] (ggml order) that supports() accepts, reading its data.
     static std::unique_ptr<VnniMatrix> pack(const ggml_tensor * weight);

@@ -6,7 +6,7 @@
 #include "ggml-cpp.h"
 #include "ggml-cpu.h"
 #include "vnni_matrix.h"
-#include "moondream.h"
+#include "moondream_testing.h"
 
 namespace moondream {
 

@@ -8,6 +8,7 @@
 #include "gguf.h"
 #include "gguf_file.h"
 #include "utf8.h"
+#include "moondream_tools.h"
 #include "vocab.h"
 
 namespace moondream {
