@@ -20,6 +20,7 @@ import { defaultCacheDir, hfDirFor, modelDirFor } from './hub/cache-dir.js';
 import { downloadFile } from './hub/download.js';
 import type { HubClient } from './hub/http.js';
 import { fetchRevisionListing, isCommitId, resolveUrl } from './hub/repo-files.js';
+import { modelFileKind } from './model-file-names.js';
 import { resolveModelFiles, type ModelFiles } from './model-files.js';
 
 export { MOONDREAM1_REPO } from './hub/repo-files.js';
@@ -91,9 +92,8 @@ export async function findPulledModel(location: ModelLocation = {}): Promise<Req
     return undefined;
   }
   // Both halves present, or nothing pulled yet; more than one pair is resolveModelFiles's error.
-  const names = await readdir(dir);
-  const has = (prefix: string) => names.some((n) => n.startsWith(prefix) && n.endsWith('.gguf'));
-  if (!has('moondream1-text-model-') || !has('moondream1-mmproj-')) return undefined;
+  const kinds = (await readdir(dir)).map(modelFileKind);
+  if (!kinds.includes('text') || !kinds.includes('mmproj')) return undefined;
   const files = await resolveModelFiles(dir);
   return files.mmproj === undefined ? undefined : { text: files.text, mmproj: files.mmproj };
 }
@@ -116,8 +116,7 @@ function checkOptions(options: PullOptions): void {
 
 /** Removes pairs of other types, so the folder holds exactly one pair and loads unambiguously. */
 async function removeOtherPairs(dir: string, keep: readonly string[]): Promise<void> {
-  const stale = (await readdir(dir)).filter((name) =>
-    /^moondream1-(text-model|mmproj)-[a-z0-9_]+\.gguf$/i.test(name) && !keep.includes(name));
+  const stale = (await readdir(dir)).filter((name) => modelFileKind(name) !== undefined && !keep.includes(name));
   for (const name of stale) await rm(join(dir, name), { force: true });
 }
 

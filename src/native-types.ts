@@ -247,7 +247,15 @@ export interface NativeTokenizer {
 }
 
 /** What build/Release/moondream_ggml.node exports (native/addon/addon.cpp). */
+/** The GGUF names table the addon was compiled with, shaped like native/gguf_names.json's
+ * layerPlaceholder and names: { group: { id: name } }. */
+export interface CompiledGgufNames {
+  layerPlaceholder: string;
+  names: Record<string, Record<string, string>>;
+}
+
 export interface NativeAddon {
+  ggufNames(): CompiledGgufNames;
   ggmlInfo(): NativeGgmlInfo;
   ggmlTypeTraits(): NativeGgmlTypeTraits[];
   readGgufInfo(path: string): Promise<GgufInfo>;

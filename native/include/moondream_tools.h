@@ -77,6 +77,22 @@ struct GgufInfo {
 // well-formed GGUF file (the message says what is wrong).
 Result<GgufInfo> read_gguf_info(const std::string & path);
 
+// One GGUF key, tensor name or compared value from native/gguf_names.json, the table the loader
+// was compiled with and the TypeScript converter writes from.
+struct GgufName {
+    std::string group;  // "textKeys", "visionTensors", "values", ...
+    std::string id;     // "embeddingLength", "attnQkv", ...
+    std::string name;   // "phi2.embedding_length", "blk.{layer}.attn_qkv", "phi2", ...
+};
+
+struct GgufNames {
+    std::string layer_placeholder;  // "{layer}": where a tensor name takes its block index
+    std::vector<GgufName> names;
+};
+
+// The compiled-in table, so tests can check it is the one the converter uses.
+GgufNames gguf_names();
+
 // ---- quantization (for the converter) ---------------------------------------------------------
 
 // Converts `n_rows` rows of `n_per_row` f32 values into ggml type `type` (f32, f16, bf16 or a
