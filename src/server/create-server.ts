@@ -99,12 +99,12 @@ export function createServer(options: ServerOptions): MoondreamServer {
   app.addHook('onRequest', async (request, reply) => {
     const record = startRecord(request, reply);
     request.moondream = record;
-    reply.raw.once('close', () => {
+    reply.raw.once('close', () => void (record.work ?? Promise.resolve()).then(() => {
       const status = record.disconnectedAt !== undefined && !reply.raw.headersSent ? 499 : reply.raw.statusCode;
       metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(status) });
       if (record.generation) metrics.requestDuration.observe((performance.now() - record.receivedAt) / 1000);
       o.log?.(requestLogLine(o.logFormat, request.method, request.url, status, record));
-    });
+    }));
     if (checkAuth && request.url.split('?')[0] !== '/health') checkAuth(request.headers.authorization);
   });
 

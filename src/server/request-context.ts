@@ -21,6 +21,8 @@ export interface RequestRecord {
   error?: string;
   /** A generation request (its duration goes into the latency histogram). */
   generation?: boolean;
+  /** Settles when the request's native work has stopped (the log line waits for it). */
+  work?: Promise<unknown>;
 }
 
 declare module 'fastify' {
@@ -46,10 +48,10 @@ export function startRecord(request: FastifyRequest, reply: FastifyReply): Reque
 }
 
 /** Runs generation work and, when the client had gone, notes how long the work took to stop. */
-export async function tracked<T>(record: RequestRecord, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } finally {
+export function tracked<T>(record: RequestRecord, work: () => Promise<T>): Promise<T> {
+  const running = work().finally(() => {
     if (record.disconnectedAt !== undefined) record.abortMs = performance.now() - record.disconnectedAt;
-  }
+  });
+  record.work = running.catch(() => undefined);
+  return running;
 }

@@ -45,3 +45,47 @@ export function dataUrl(name: string, mime = 'image/png'): string {
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
+
+/** A chat completion request body about one fixture image. */
+export function chatBody(question: string, image = 'smooth_600x450.png', extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    model: 'moondream1',
+    messages: [{ role: 'user', content: [{ type: 'text', text: question }, { type: 'image_url', image_url: { url: dataUrl(image) } }] }],
+    ...extra,
+  });
+}
+
+export function postChat(url: string, body: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, ...init });
+}
+
+/** The `data:` payloads of an SSE response, parsed ([DONE] as the string). */
+export async function* sseEvents(response: Response): AsyncGenerator<unknown> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body!) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      for (const line of event.split('\n')) {
+        if (!line.startsWith('data: ')) continue;
+        const data = line.slice(6);
+        yield data === '[DONE]' ? data : JSON.parse(data);
+      }
+    }
+  }
+}
+
+/** A metric's value from Prometheus text (the sample whose name and labels match exactly). */
+export function metricValue(text: string, sample: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
+  }
+  return undefined;
+}
+
+export async function metrics(url: string, headers: Record<string, string> = {}): Promise<string> {
+  return (await fetch(`${url}/metrics`, { headers })).text();
+}
