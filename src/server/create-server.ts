@@ -86,6 +86,15 @@ export function createServer(options: ServerOptions): MoondreamServer {
     return503OnClosing: true,
     // Schemas validate; they never coerce "12" into 12 or drop fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
+    // Errors before a request exists (slow or malformed headers) still get a JSON error body.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const code = (error as { code?: string }).code;
+      const status = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const message = status === 408 ? 'The request headers did not arrive in time' : status === 431 ? 'The request headers are too large' : 'Malformed HTTP request';
+      const body = JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: status } });
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
     serverFactory: (handler) => http.createServer({
       headersTimeout: o.headersTimeout,
       requestTimeout: Math.max(o.headersTimeout, 120_000),
@@ -94,6 +103,12 @@ export function createServer(options: ServerOptions): MoondreamServer {
       keepAliveTimeout: 5000,
     }, handler),
   });
+
+  // JSON whatever the declared type (curl -d sends form-urlencoded), with fastify's safe parser
+  // (it refuses __proto__ keys); other types get 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'text/plain', 'application/x-www-form-urlencoded'], { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'));
 
   app.decorateRequest('moondream', null as never);
   app.addHook('onRequest', async (request, reply) => {
@@ -106,6 +121,11 @@ export function createServer(options: ServerOptions): MoondreamServer {
       o.log?.(requestLogLine(o.logFormat, request.method, request.url, status, record));
     }));
     if (checkAuth && request.url.split('?')[0] !== '/health') checkAuth(request.headers.authorization);
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') {
+      // Never inflate request bodies: a small gzip body can expand to gigabytes.
+      throw new HttpError(415, `Content-Encoding "${encoding}" is not supported; send the body uncompressed`, 'invalid_request_error', null, 'unsupported_encoding');
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {
