@@ -1,5 +1,6 @@
 // The metadata of the converted pair: llama.cpp's phi2 and clip keys (spec §8.3, notes/llama-cpp
 // anchor §3) plus our moondream.* profile.
+import { MOONDREAM1_CHAT_TEMPLATE } from './chat-template.js';
 import type { GgufMetadataEntry } from '../gguf/types.js';
 import { ENDOFTEXT_ID } from './codegen-vocab.js';
 import type { Moondream1Dims } from './moondream1-layout.js';
@@ -54,6 +55,7 @@ export function textMetadata(dims: Moondream1Dims, vocab: GgufVocabulary, type: 
     u32('tokenizer.ggml.unknown_token_id', ENDOFTEXT_ID),
     bool('tokenizer.ggml.add_bos_token', false),
     bool('tokenizer.ggml.add_eos_token', false),
+    str('tokenizer.chat_template', MOONDREAM1_CHAT_TEMPLATE),
     ...commonKeys(source),
     str(MOONDREAM_KEYS.promptTemplate, MOONDREAM1_PROMPT.template),
     str(MOONDREAM_KEYS.promptHistoryTurn, MOONDREAM1_PROMPT.historyTurn),
