@@ -24,3 +24,5 @@ export {
   pullModel, defaultModelDir, findPulledModel, DEFAULT_HF_ENDPOINT, MOONDREAM1_REPO,
   type PullOptions, type PullProgress, type PulledModel, type ModelLocation,
 } from './hub.js';
+export { createServer, type MoondreamServer } from './server/create-server.js';
+export type { ServerOptions } from './server/options.js';

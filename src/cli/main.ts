@@ -7,6 +7,8 @@ import { runChat } from './chat.js';
 import { runConvert } from './convert.js';
 import { runInfo } from './info.js';
 import { runPull } from './pull.js';
+import { runServe } from './serve.js';
+import { runMcp } from './mcp.js';
 import { runSystem } from './system.js';
 
 const USAGE = `Usage: moondream-ggml <command> [options]
@@ -20,6 +22,9 @@ Commands:
   info <model> [--json]       Show a model folder's dimensions and profile, or a GGUF file's metadata
   pull [--type t] [--vision-type t] [--revision r] [--prune]
                               Download moondream1 from the Hugging Face hub into the cache
+  serve [--port n] [--parallel n] [--api-key k]
+                              Serve the model over HTTP (OpenAI and Ollama APIs, /health, /metrics)
+  mcp                         A Model Context Protocol server on stdio (tools caption_image, ask_image)
   system [--json]             Show the ggml build, CPU features and default thread count
 
 Options:
@@ -41,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
     case 'convert': return runConvert(rest);
     case 'info': return runInfo(rest);
     case 'pull': return runPull(rest);
+    case 'serve': return runServe(rest);
+    case 'mcp': return runMcp(rest);
     case 'system': return runSystem(rest);
     default:
       process.stderr.write(`moondream-ggml: unknown command "${command}"\n\n${USAGE}`);

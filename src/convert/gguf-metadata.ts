@@ -4,6 +4,7 @@ import {
   GENERAL_KEYS as G, GGUF_VALUES, PROFILE_KEYS, PROMPT_KEYS, TEXT_KEYS as T, TOKENIZER_KEYS as TOK, VISION_KEYS as V,
   VISION_PROFILE_KEYS,
 } from '../gguf/names.js';
+import { MOONDREAM1_CHAT_TEMPLATE } from './chat-template.js';
 import type { GgufMetadataEntry } from '../gguf/types.js';
 import { ENDOFTEXT_ID } from './codegen-vocab.js';
 import type { Moondream1Dims } from './moondream1-layout.js';
@@ -58,6 +59,7 @@ export function textMetadata(dims: Moondream1Dims, vocab: GgufVocabulary, type: 
     u32(TOK.unknownTokenId, ENDOFTEXT_ID),
     bool(TOK.addBosToken, false),
     bool(TOK.addEosToken, false),
+    str(TOK.chatTemplate, MOONDREAM1_CHAT_TEMPLATE),
     ...commonKeys(source),
     str(PROMPT_KEYS.templateText, MOONDREAM1_PROMPT.template),
     str(PROMPT_KEYS.historyTurn, MOONDREAM1_PROMPT.historyTurn),
