@@ -3,6 +3,7 @@
 import { MoondreamError } from '../errors.js';
 import { UsageError } from './args.js';
 import { runAsk } from './ask.js';
+import { runBatchCommand } from './batch.js';
 import { runChat } from './chat.js';
 import { runConvert } from './convert.js';
 import { runInfo } from './info.js';
@@ -13,6 +14,8 @@ const USAGE = `Usage: moondream-ggml <command> [options]
 
 Commands:
   ask <image> <question>      Answer a question about an image (streams the answer)
+  batch <dir|glob|list.txt>... (--caption | --question q...) --out results.jsonl
+                              Ask about many images into a resumable JSONL file (--queue: many machines)
   caption <image>             Describe an image
   chat <image>                Ask questions about an image interactively
   convert <hf-dir> --out <dir> [--type t] [--vision-type t]
@@ -36,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'ask': return runAsk(rest, 'ask');
+    case 'batch': return runBatchCommand(rest);
     case 'caption': return runAsk(rest, 'caption');
     case 'chat': return runChat(rest);
     case 'convert': return runConvert(rest);
