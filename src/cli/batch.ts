@@ -2,7 +2,6 @@
 // resumes. With --queue, the work goes to `worker` processes through BullMQ on Redis instead.
 import { batchQuestions } from '../batch/options.js';
 import { batchBar } from '../batch/progress-bar.js';
-import { formatSummary, type BatchSummary } from '../batch/progress.js';
 import type { BatchProgress } from '../batch/options.js';
 import { MoondreamError } from '../errors.js';
 import { Moondream } from '../moondream.js';
@@ -10,6 +9,7 @@ import { integerOption, parseArgs, UsageError, type ParsedArgs } from './args.js
 import { resolveCliModel } from './model-source.js';
 import { abortOnSigint } from './run-options.js';
 import { runProducer, showStatus } from './batch-queue.js';
+import { printSummary } from './batch-summary.js';
 
 export const BATCH_HELP = `Usage: moondream-ggml batch <dir|glob|list.txt>... (--caption | --question <q>...) --out <file.jsonl> [options]
 
@@ -44,11 +44,6 @@ Ctrl-C stops within a second; the output stays valid and a rerun continues.
 
 const VALUE_OPTIONS = ['--question', '--out', '--model', '--threads', '--max-tokens', '--queue', '--job', '--send-limit'];
 const FLAG_OPTIONS = ['--caption', '--no-resume', '--json', '--help', '--send-images', '--status'];
-
-export function printSummary(summary: BatchSummary, json: boolean): void {
-  if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  else process.stderr.write(`${formatSummary(summary)}\n`);
-}
 
 export async function runBatchCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, VALUE_OPTIONS, FLAG_OPTIONS);

@@ -9,6 +9,7 @@ import { runConvert } from './convert.js';
 import { runInfo } from './info.js';
 import { runPull } from './pull.js';
 import { runSystem } from './system.js';
+import { runWorker } from './worker.js';
 
 const USAGE = `Usage: moondream-ggml <command> [options]
 
@@ -24,6 +25,7 @@ Commands:
   pull [--type t] [--vision-type t] [--revision r] [--prune]
                               Download moondream1 from the Hugging Face hub into the cache
   system [--json]             Show the ggml build, CPU features and default thread count
+  worker --queue <redis-url>  Answer batch jobs from a BullMQ queue on Redis until stopped
 
 Options:
   -h, --help                  Show this help (also after a command: moondream-ggml ask --help)
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     case 'info': return runInfo(rest);
     case 'pull': return runPull(rest);
     case 'system': return runSystem(rest);
+    case 'worker': return runWorker(rest);
     default:
       process.stderr.write(`moondream-ggml: unknown command "${command}"\n\n${USAGE}`);
       return 1;
