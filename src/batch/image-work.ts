@@ -13,7 +13,6 @@ import type { BatchTimings } from './records.js';
 
 /** What the batch needs of a model (Moondream has it). */
 export interface BatchModel {
-  readonly info: { readonly prompt: { readonly captionQuestion: string } };
   createSession(options?: SessionOptions): MoondreamSession;
   encodePreprocessed(pixels: Float32Array, options?: { signal?: AbortSignal }): Promise<EncodedImage>;
 }
