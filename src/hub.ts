@@ -18,6 +18,7 @@ import { TEXT_TYPES, VISION_TYPES, type TextType, type VisionType } from './conv
 import { invalidArgument } from './errors.js';
 import { defaultCacheDir, hfDirFor, modelDirFor } from './hub/cache-dir.js';
 import { downloadFile } from './hub/download.js';
+import { acquirePullLock } from './hub/pull-lock.js';
 import type { HubClient } from './hub/http.js';
 import { fetchRevisionListing, isCommitId, resolveUrl } from './hub/repo-files.js';
 import { modelFileKind } from './model-file-names.js';
@@ -31,7 +32,9 @@ export type PullProgress =
   /** Bytes on disk over all four files (resumed bytes count from the start). */
   | { phase: 'download'; file: string; done: number; total: number }
   /** Tensors converted over both GGUF files. */
-  | { phase: 'convert'; tensor: string; done: number; total: number };
+  | { phase: 'convert'; tensor: string; done: number; total: number }
+  /** Another process is pulling the same model into this cache: milliseconds waited so far. */
+  | { phase: 'wait'; done: number; total: 0 };
 
 export interface PullOptions {
   /** A commit id (default: the pinned MOONDREAM1_REVISION), or a branch/tag the hub resolves. */
@@ -158,36 +161,48 @@ export async function pullModel(options: PullOptions = {}): Promise<PulledModel>
   }
 
   const dir = modelDirFor(cacheDir, listing.commit);
-  const hfDir = hfDirFor(dir);
-  await mkdir(hfDir, { recursive: true });
-  const total = listing.files.reduce((sum, f) => sum + f.size, 0);
-  let done = 0;
-  for (const file of listing.files) {
-    await downloadFile({
-      client,
-      file,
-      url: resolveUrl(client.endpoint, listing.commit, file.name),
-      path: join(hfDir, file.name),
-      onBytes: (delta) => {
-        done += delta;
-        onProgress?.({ phase: 'download', file: file.name, done, total });
-      },
-    });
-  }
-
-  if (signal?.aborted) throw abortedError();
-  const converted = await convertCheckpoint({
-    checkpointDir: hfDir,
-    outDir: dir,
-    textType,
-    visionType,
-    revision: listing.commit,
-    ...(signal ? { signal } : {}),
-    onProgress: (p) => onProgress?.({ phase: 'convert', tensor: p.tensor, done: p.done, total: p.total }),
+  // Another process may be pulling the same model into the same cache: wait for it, then use its pair.
+  const release = await acquirePullLock(dir, {
+    signal,
+    onWait: (waitedMs) => onProgress?.({ phase: 'wait', done: waitedMs, total: 0 }),
   });
-  await removeOtherPairs(dir, [names.text, names.mmproj]);
-  if (options.prune) await rm(hfDir, { recursive: true, force: true });
-  return {
-    dir, textPath: converted.textPath, mmprojPath: converted.mmprojPath, revision: listing.commit, license: MOONDREAM1_LICENSE, cached: false,
-  };
+  try {
+    // Whoever held the lock may have just pulled this very pair.
+    const cached = await cachedPair(listing.commit);
+    if (cached) return cached;
+    const hfDir = hfDirFor(dir);
+    await mkdir(hfDir, { recursive: true });
+    const total = listing.files.reduce((sum, f) => sum + f.size, 0);
+    let done = 0;
+    for (const file of listing.files) {
+      await downloadFile({
+        client,
+        file,
+        url: resolveUrl(client.endpoint, listing.commit, file.name),
+        path: join(hfDir, file.name),
+        onBytes: (delta) => {
+          done += delta;
+          onProgress?.({ phase: 'download', file: file.name, done, total });
+        },
+      });
+    }
+
+    if (signal?.aborted) throw abortedError();
+    const converted = await convertCheckpoint({
+      checkpointDir: hfDir,
+      outDir: dir,
+      textType,
+      visionType,
+      revision: listing.commit,
+      ...(signal ? { signal } : {}),
+      onProgress: (p) => onProgress?.({ phase: 'convert', tensor: p.tensor, done: p.done, total: p.total }),
+    });
+    await removeOtherPairs(dir, [names.text, names.mmproj]);
+    if (options.prune) await rm(hfDir, { recursive: true, force: true });
+    return {
+      dir, textPath: converted.textPath, mmprojPath: converted.mmprojPath, revision: listing.commit, license: MOONDREAM1_LICENSE, cached: false,
+    };
+  } finally {
+    await release();
+  }
 }
