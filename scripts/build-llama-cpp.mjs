@@ -10,7 +10,7 @@
 //   native  GGML_NATIVE=ON (every instruction this CPU has)
 //   avx2    GGML_NATIVE=OFF with ggml's x86-64 defaults (AVX, AVX2, FMA, F16C, BMI2; no AVX-512), what
 //           llama.cpp runs like on a CPU without AVX-512
-// Release, Ninja, no libcurl/OpenSSL, no web UI download. A stamp per variant and target list makes a
+// Release, Ninja, no libcurl/OpenSSL, no web UI download; CMake's output goes to build-<variant>.log. A stamp per variant and target list makes a
 // second run a no-op that never invokes CMake (llama.cpp's UI asset step would re-run on every build).
 // Several processes may call this at once: the first one builds under a lock, the others wait.
 //
@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
-  createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
+  appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -48,6 +48,8 @@ const COMMON_CMAKE = Object.freeze([
   '-DLLAMA_BUILD_UI=OFF',
   '-DLLAMA_USE_PREBUILT_UI=OFF',   // would download the web UI at build time; llama-server runs without it
   '-DGGML_CCACHE=OFF',
+  '-DLLAMA_ALL_WARNINGS=OFF',      // third-party warnings are not ours to read (tens of thousands of lines)
+  '-DGGML_ALL_WARNINGS=OFF',
 ]);
 
 function readPin() {
@@ -213,10 +215,17 @@ export async function buildLlamaCpp({ variant = 'native', targets = DEFAULT_TARG
     const src = await ensureSource(pin, cacheDir, log);
     const started = Date.now();
     log(`build-llama-cpp: building ${targets.join(', ')} (${variant}) in ${buildDir}; several minutes on a small machine`);
+    // CMake's output goes to a log next to the build folder; its tail is shown if a step fails.
+    const logPath = `${buildDir}.log`;
+    writeFileSync(logPath, '');
     const run = (args) => {
-      const r = spawnSync('cmake', args, { stdio: ['ignore', process.stderr, process.stderr] });
+      const r = spawnSync('cmake', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 30 });
+      appendFileSync(logPath, `$ cmake ${args.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}`);
       if (r.error) throw new Error(`build-llama-cpp: cannot run cmake (${r.error.message}). Install cmake and ninja-build.`);
-      if (r.status !== 0) throw new Error(`build-llama-cpp: \`cmake ${args.join(' ')}\` failed (exit ${r.status}); see the output above.`);
+      if (r.status !== 0) {
+        const tail = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').slice(-40).join('\n');
+        throw new Error(`${tail}\nbuild-llama-cpp: \`cmake ${args.join(' ')}\` failed (exit ${r.status}); full log in ${logPath}.`);
+      }
     };
     run(['-S', src, '-B', buildDir, ...COMMON_CMAKE, ...VARIANTS[variant], '--log-level=WARNING']);
     run(['--build', buildDir, '--target', ...targets, '--parallel', String(availableParallelism())]);
