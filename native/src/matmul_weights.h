@@ -1,6 +1,7 @@
 // The matmul weights of one model file, each placed for the fastest kernel this CPU has for it:
-// our VNNI kernel (vnni_matrix.h) where it applies, else ggml's CPU_REPACK layout where ggml has
-// one, else the memory-mapped file as is.
+// our VNNI kernel (vnni_matrix.h) for q8_0/q4_0 and our f16 kernel (f16_matrix.h, reading the
+// mapped file in place) where they apply, else ggml's CPU_REPACK layout where ggml has one, else
+// the memory-mapped file as is.
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "moondream.h"
+#include "f16_matrix.h"
 #include "vnni_matrix.h"
 #include "weight_file.h"
 
@@ -26,6 +28,7 @@ public:
 
 private:
     std::unordered_map<const ggml_tensor *, std::unique_ptr<VnniMatrix>> vnni_;
+    std::unordered_map<const ggml_tensor *, std::unique_ptr<F16Matrix>> f16_;
 };
 
 }  // namespace moondream
