@@ -17,6 +17,7 @@
 #include "ggml-cpu.h"
 #include "../src/f16_matrix.h"
 #include "../src/vision_attention.h"
+#include "../src/avx512_math.h"
 #include "moondream.h"
 
 using namespace moondream;
@@ -184,6 +185,30 @@ void bench_attention(Runner & runner, int reps, double core_peak) {
                 worst / scale_ref);
 }
 
+// avx512::erf and gelu_erf against the C library's erf in double, over [-8, 8].
+__attribute__((target("avx512f"))) void check_erf() {
+    double worst_erf = 0, worst_gelu = 0, worst_gelu_rel = 0;
+    float at = 0;
+    for (int64_t i = 0; i < (int64_t(1) << 24); i += 16) {
+        float xs[16], e[16], g[16];
+        for (int j = 0; j < 16; ++j) xs[j] = -8.0f + 16.0f * float(i + j) / float(int64_t(1) << 24);
+        _mm512_storeu_ps(e, moondream::avx512::erf(_mm512_loadu_ps(xs)));
+        _mm512_storeu_ps(g, moondream::avx512::gelu_erf(_mm512_loadu_ps(xs)));
+        for (int j = 0; j < 16; ++j) {
+            const double x = xs[j];
+            const double d = std::fabs(double(e[j]) - std::erf(x));
+            if (d > worst_erf) {
+                worst_erf = d;
+                at = xs[j];
+            }
+            const double ref = 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+            worst_gelu = std::max(worst_gelu, std::fabs(double(g[j]) - ref));
+            worst_gelu_rel = std::max(worst_gelu_rel, std::fabs(double(g[j]) - ref) / std::max(std::fabs(x), 1e-3));
+        }
+    }
+    std::printf("erf: max abs error %.2e (at %g); gelu_erf: max abs error %.2e, max error / |x| %.2e\n", worst_erf, at, worst_gelu, worst_gelu_rel);
+}
+
 }  // namespace
 
 int main(int argc, char ** argv) {
@@ -210,6 +235,8 @@ int main(int argc, char ** argv) {
             bench_f16(runner, reps, 4304, 1152, 729, peak, core_peak);
             bench_f16(runner, reps, 1152, 8192, 729, peak, core_peak);
             bench_f16(runner, reps, 8192, 2048, 729, peak, core_peak);
+        } else if (c == "erf") {
+            check_erf();
         } else if (c == "attention") {
             bench_attention(runner, reps, core_peak);
         }

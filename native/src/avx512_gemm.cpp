@@ -11,6 +11,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
+#include "avx512_math.h"
 #define MOONDREAM_AVX512_GEMM 1
 #define MD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
 #endif
@@ -81,11 +82,11 @@ MD_TARGET void convert_panel(const WeightRows & w, int64_t n0, int64_t k0, int64
 }
 
 // A 12 x (16 NV) tile over kc steps: a is [kc][12] (packed rows), w is [kc][32]. `first`: start
-// from the bias (or 0), else from c. Only `rows` rows and the lanes of `last` in the last vector
-// are stored.
+// from the bias (or 0), else from c; `final`: the last chunk of k, the epilogue applies. Only
+// `rows` rows and the lanes of `last` in the last vector are stored.
 template <int NV>
 MD_TARGET void tile(const float * a, const float * w, int64_t kc, float * c, size_t ldc, int rows, __mmask16 last, bool first,
-                    const float * bias) {
+                    const float * bias, bool gelu) {
     __m512 acc[kRowsPerPanel][NV];
     if (first) {
         for (int v = 0; v < NV; ++v) {
@@ -108,6 +109,11 @@ MD_TARGET void tile(const float * a, const float * w, int64_t kc, float * c, siz
         for (int i = 0; i < kRowsPerPanel; ++i) {
             const __m512 x = _mm512_set1_ps(ak[i]);
             for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(x, wv[v], acc[i][v]);
+        }
+    }
+    if (gelu) {
+        for (int i = 0; i < kRowsPerPanel; ++i) {
+            for (int v = 0; v < NV; ++v) acc[i][v] = gelu_erf(acc[i][v]);
         }
     }
     for (int i = 0; i < rows; ++i) {
@@ -142,7 +148,7 @@ MD_TARGET void pack_rows_avx512(const float * x, size_t stride, int64_t m, int64
 }
 
 MD_TARGET void multiply_avx512(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc,
-                               int64_t first_panel, int64_t last_panel) {
+                               int64_t first_panel, int64_t last_panel, Epilogue epilogue) {
     // Weight panels are taken kPanelsPerBlock at a time: their chunk of k is converted once, and
     // each row panel's chunk of activations (12 x kChunk floats, L1) serves all of them.
     const int64_t panels_m = row_panels(m);
@@ -154,6 +160,7 @@ MD_TARGET void multiply_avx512(const float * packed, int64_t m, const WeightRows
         const int64_t block_end = std::min(last_panel, block + kPanelsPerBlock);
         for (int64_t k0 = 0; k0 < w.k; k0 += kChunk) {
             const int64_t kc = std::min(kChunk, w.k - k0);
+            const bool gelu = epilogue == Epilogue::gelu_erf && k0 + kc == w.k;
             for (int64_t panel = block; panel < block_end; ++panel) {
                 convert_panel(w, panel * kPanelWidth, k0, kc, wbuf + size_t(panel - block) * panel_floats);
             }
@@ -167,9 +174,9 @@ MD_TARGET void multiply_avx512(const float * packed, int64_t m, const WeightRows
                     const float * b = bias != nullptr ? bias + n0 : nullptr;
                     const float * wp = wbuf + size_t(panel - block) * panel_floats;
                     if (width > 16) {
-                        tile<2>(a, wp, kc, c, ldc, rows, first_lanes(width - 16), k0 == 0, b);
+                        tile<2>(a, wp, kc, c, ldc, rows, first_lanes(width - 16), k0 == 0, b, gelu);
                     } else {
-                        tile<1>(a, wp, kc, c, ldc, rows, first_lanes(width), k0 == 0, b);
+                        tile<1>(a, wp, kc, c, ldc, rows, first_lanes(width), k0 == 0, b, gelu);
                     }
                 }
             }
@@ -202,11 +209,11 @@ void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, float scale
 }
 
 void multiply(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc, int64_t first_panel,
-              int64_t last_panel) {
+              int64_t last_panel, Epilogue epilogue) {
 #if MOONDREAM_AVX512_GEMM
-    multiply_avx512(packed, m, w, bias, out, ldc, first_panel, last_panel);
+    multiply_avx512(packed, m, w, bias, out, ldc, first_panel, last_panel, epilogue);
 #else
-    (void)packed, (void)m, (void)w, (void)bias, (void)out, (void)ldc, (void)first_panel, (void)last_panel;
+    (void)packed, (void)m, (void)w, (void)bias, (void)out, (void)ldc, (void)first_panel, (void)last_panel, (void)epilogue;
 #endif
 }
 

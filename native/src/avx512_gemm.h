@@ -35,9 +35,12 @@ struct WeightRows {
     int64_t k;
 };
 
-// out[i][j] (rows `ldc` floats apart) = sum over k of a[i][k] w[j][k] (+ bias[j]) for i < m and
+// What is applied to each output before it is stored.
+enum class Epilogue { none, gelu_erf };
+
+// out[i][j] (rows `ldc` floats apart) = f(sum over k of a[i][k] w[j][k] (+ bias[j])) for i < m and
 // the weight panels [first_panel, last_panel) (32 j each, the last one possibly narrower).
 void multiply(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc,
-              int64_t first_panel, int64_t last_panel);
+              int64_t first_panel, int64_t last_panel, Epilogue epilogue = Epilogue::none);
 
 }  // namespace moondream::avx512

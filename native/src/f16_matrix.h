@@ -25,12 +25,12 @@ public:
     int64_t k() const { return k_; }
     int64_t n() const { return n_; }
 
-    // x [k, m] f32 (rows contiguous) -> x W^T (+ bias [n] f32) [n, m] f32: a packing op and a
-    // multiply op, both multi-threaded.
-    ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias = nullptr) const;
+    // x [k, m] f32 (rows contiguous) -> x W^T (+ bias [n] f32) [n, m] f32, then erf GELU if
+    // `gelu` (fused into the same pass): a packing op and a multiply op, both multi-threaded.
+    ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias = nullptr, bool gelu = false) const;
 
     // What the multiply op runs on thread `ith` of `nth`.
-    void multiply(const float * packed, int64_t m, const float * bias, float * out, int ith, int nth) const;
+    void multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu, int ith, int nth) const;
 
     // Bytes of the packed activations for m rows.
     size_t packed_bytes(int64_t m) const;

@@ -69,6 +69,16 @@ ggml_tensor * MatmulWeights::linear(ggml_context * ctx, ggml_tensor * x, ggml_te
     return moondream::linear(ctx, x, weight, bias);
 }
 
+ggml_tensor * MatmulWeights::linear_gelu(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias, Gelu flavour) const {
+    const bool rows_fit = x->type == GGML_TYPE_F32 && x->nb[0] == sizeof(float) && x->ne[2] == 1 && x->ne[3] == 1 && x->ne[1] > 1;
+    const bool bias_fits = bias == nullptr || (bias->type == GGML_TYPE_F32 && ggml_is_contiguous(bias) && bias->ne[0] == weight->ne[1] &&
+                                               ggml_nelements(bias) == bias->ne[0]);
+    if (flavour == Gelu::erf && rows_fit && bias_fits) {
+        if (auto it = f16_.find(weight); it != f16_.end()) return it->second->mul_mat(ctx, x, bias, true);
+    }
+    return gelu(ctx, linear(ctx, x, weight, bias), flavour, true);
+}
+
 size_t MatmulWeights::packed_bytes() const {
     size_t total = 0;
     for (const auto & [weight, matrix] : vnni_) total += matrix->bytes();

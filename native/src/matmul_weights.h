@@ -23,6 +23,8 @@ public:
 
     // x W^T + b through whichever kernel holds W.
     ggml_tensor * linear(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias) const;
+    // gelu(x W^T + b) (erf GELU fused into the product where the kernel can, else gelu() of graph_ops.h).
+    ggml_tensor * linear_gelu(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias, Gelu flavour) const;
 
     size_t packed_bytes() const;
 

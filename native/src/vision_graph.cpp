@@ -82,12 +82,12 @@ VisionGraph build_vision_graph(ggml_context * ctx, const VisionModel & model) {
         x = ggml_add(ctx, x, mm(mixed, l.attn_out, l.attn_out_b));
 
         h = layer_norm(ctx, x, l.ln2, l.ln2_b, hp.norm_eps);
-        h = gelu(ctx, mm(h, l.fc1, l.fc1_b), gelu_kind, true);
+        h = model.matmuls.linear_gelu(ctx, h, l.fc1, l.fc1_b, gelu_kind);
         x = ggml_add(ctx, x, mm(h, l.fc2, l.fc2_b));
     }
     x = layer_norm(ctx, x, model.post_ln, model.post_ln_b, hp.norm_eps);
 
-    x = gelu(ctx, mm(x, model.mm0, model.mm0_b), model.profile.projector_gelu, true);
+    x = model.matmuls.linear_gelu(ctx, x, model.mm0, model.mm0_b, model.profile.projector_gelu);
     g.embeddings = mm(x, model.mm2, model.mm2_b);
     ggml_set_name(g.embeddings, "image_embeddings");
     ggml_set_output(g.embeddings);
