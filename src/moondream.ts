@@ -25,7 +25,8 @@ export class Moondream implements SessionHost {
   private readonly encodeQueue = new SerialQueue();
   /** Abort flags of the encodes running or queued now: dispose() raises them. */
   private readonly inFlight = new Set<NativeAbortFlag>();
-  private readonly sessions = new Set<MoondreamSession>();
+  /** Live sessions, for dispose(); weak, so a session dropped without dispose() can be collected. */
+  private readonly sessions = new Set<WeakRef<MoondreamSession>>();
   private defaultSession: MoondreamSession | undefined;
   private readonly cachedInfo: ModelInfo;
   private nextImageId = 1;
@@ -78,7 +79,8 @@ export class Moondream implements SessionHost {
       throw fromNativeError(error);
     }
     const session = new MoondreamSession(created, this);
-    this.sessions.add(session);
+    for (const ref of this.sessions) if (ref.deref() === undefined) this.sessions.delete(ref);
+    this.sessions.add(new WeakRef(session));
     return session;
   }
 
@@ -185,7 +187,7 @@ export class Moondream implements SessionHost {
    */
   dispose(): void {
     if (!this.native) return;
-    for (const session of [...this.sessions]) session.dispose();
+    for (const ref of [...this.sessions]) ref.deref()?.dispose();
     for (const flag of this.inFlight) flag.abort();
     this.native.dispose();
     this.native = null;
@@ -198,7 +200,7 @@ export class Moondream implements SessionHost {
 
   /** @internal */
   forgetSession(session: MoondreamSession): void {
-    this.sessions.delete(session);
+    for (const ref of this.sessions) if (ref.deref() === session) this.sessions.delete(ref);
     if (this.defaultSession === session) this.defaultSession = undefined;
   }
 
