@@ -7,7 +7,7 @@
 // The tree is cloned into ${XDG_CACHE_HOME:-~/.cache}/moondream-ggml/llama.cpp-<commit>/src, outside
 // the repository (never committed), after the bundle's sha256 and commit are checked against
 // vendor/ggml.pin.json like scripts/fetch-ggml.mjs does. Each variant builds into its own folder:
-//   native  GGML_NATIVE=ON (every instruction this CPU has)
+//   native  GGML_NATIVE=ON (every instruction this CPU has, but AMX: see NO_AMX below)
 //   avx2    GGML_NATIVE=OFF with ggml's x86-64 defaults (AVX, AVX2, FMA, F16C, BMI2; no AVX-512), what
 //           llama.cpp runs like on a CPU without AVX-512
 // Release, Ninja, no libcurl/OpenSSL, no web UI download; CMake's output goes to build-<variant>.log. A stamp per variant and target list makes a
@@ -29,9 +29,23 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The tools the project's benchmarks and comparisons use. */
 export const DEFAULT_TARGETS = Object.freeze(['llama-bench', 'llama-mtmd-cli', 'llama-server']);
 
+// ggml's AMX matmul (picked by -march=native on CPUs with AMX) segfaults in
+// ggml_backend_amx_mul_mat on q4_0/q8_0 models on the Xeon VMs this project runs on, in both
+// llama-bench and llama-mtmd-cli; our engine does not use AMX either. So the native build leaves
+// AMX out (explicit -mno-* flags win over -march=native in GCC and Clang).
+function cpuHasAmx() {
+  if (process.arch !== 'x64') return false;
+  try {
+    return /^flags\s*:.*\bamx_tile\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+const NO_AMX = '-mno-amx-tile -mno-amx-int8 -mno-amx-bf16';
+
 /** CMake cache entries per variant, on top of the common ones. */
 const VARIANTS = Object.freeze({
-  native: ['-DGGML_NATIVE=ON'],
+  native: ['-DGGML_NATIVE=ON', ...(cpuHasAmx() ? [`-DCMAKE_C_FLAGS=${NO_AMX}`, `-DCMAKE_CXX_FLAGS=${NO_AMX}`] : [])],
   avx2: ['-DGGML_NATIVE=OFF', '-DGGML_AVX=ON', '-DGGML_AVX2=ON', '-DGGML_FMA=ON', '-DGGML_F16C=ON', '-DGGML_BMI2=ON',
     '-DGGML_AVX512=OFF', '-DGGML_AVX512_VBMI=OFF', '-DGGML_AVX512_VNNI=OFF', '-DGGML_AVX512_BF16=OFF', '-DGGML_AVX_VNNI=OFF',
     '-DGGML_AMX_TILE=OFF', '-DGGML_AMX_INT8=OFF', '-DGGML_AMX_BF16=OFF'],
@@ -73,8 +87,9 @@ function binaryPaths(buildDir, targets) {
   return Object.fromEntries(targets.map((t) => [t, join(buildDir, 'bin', t)]));
 }
 
+// One JSON line per build done in a folder: commit, variant, its CMake entries, targets.
 function stampText(pin, variant, targets) {
-  return `${pin.llamaCppCommit} ${variant} ${JSON.stringify(VARIANTS[variant])} ${[...targets].sort().join(',')}\n`;
+  return `${JSON.stringify({ commit: pin.llamaCppCommit, variant, cmake: [...COMMON_CMAKE, ...VARIANTS[variant]], targets: [...targets].sort() })}\n`;
 }
 
 /**
@@ -88,13 +103,18 @@ export function llamaCppBinaries({ variant = 'native', targets = DEFAULT_TARGETS
   const paths = binaryPaths(buildDir, targets);
   const stampPath = join(buildDir, '.moondream-stamp');
   if (!existsSync(stampPath)) return null;
-  const built = readFileSync(stampPath, 'utf8').split('\n').filter(Boolean);
-  const wanted = new Set(targets);
-  // The stamp lists every target list built so far in this folder; any superset will do.
-  const covered = built.some((line) => {
-    const [commit, v, , list = ''] = line.split(' ');
-    const have = new Set(list.split(','));
-    return commit === pin.llamaCppCommit && v === variant && [...wanted].every((t) => have.has(t));
+  const cmake = JSON.stringify([...COMMON_CMAKE, ...VARIANTS[variant]]);
+  // The stamp lists every build done so far in this folder; one with these settings and a
+  // superset of the targets will do.
+  const covered = readFileSync(stampPath, 'utf8').split('\n').filter(Boolean).some((line) => {
+    let built;
+    try {
+      built = JSON.parse(line);
+    } catch {
+      return false;  // an older stamp format: rebuild
+    }
+    return built.commit === pin.llamaCppCommit && built.variant === variant && JSON.stringify(built.cmake) === cmake &&
+      targets.every((t) => built.targets.includes(t));
   });
   if (!covered) return null;
   return Object.values(paths).every((p) => existsSync(p)) ? paths : null;
