@@ -11,11 +11,14 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <memory>
 #include <vector>
 
 #include "ggml-cpp.h"
 #include "ggml-cpu.h"
 #include "../src/f16_matrix.h"
+#include "../src/vnni_matrix.h"
 #include "../src/vision_attention.h"
 #include "../src/avx512_math.h"
 #include "moondream.h"
@@ -209,6 +212,70 @@ __attribute__((target("avx512f"))) void check_erf() {
     std::printf("erf: max abs error %.2e (at %g); gelu_erf: max abs error %.2e, max error / |x| %.2e\n", worst_erf, at, worst_gelu, worst_gelu_rel);
 }
 
+// Decode's matrix-vector products: `count` q4_0 or q8_0 weights of 2048 x 8192 (together well past
+// the caches) times one row, through our VNNI kernel and through ggml's mul_mat, against a plain
+// streaming read of the same number of bytes, alternating.
+__attribute__((target("avx512f"))) uint64_t stream_read(const uint8_t * p, size_t bytes) {
+    __m512i a = _mm512_setzero_si512(), b = a;
+    for (size_t i = 0; i + 128 <= bytes; i += 128) {
+        a = _mm512_xor_si512(a, _mm512_load_si512(p + i));
+        b = _mm512_xor_si512(b, _mm512_load_si512(p + i + 64));
+    }
+    return uint64_t(_mm512_reduce_add_epi64(_mm512_xor_si512(a, b)));
+}
+
+void bench_matvec(Runner & runner, int reps, ggml_type type, int count) {
+    const int64_t k = 2048, n = 8192;
+    const size_t weight_bytes = ggml_row_size(type, k) * size_t(n);
+    ggml_context_ptr ctx(ggml_init({weight_bytes * size_t(count) + (64u << 20), nullptr, false}));
+    std::vector<float> values(size_t(k) * size_t(n));
+    uint64_t state = 11;
+    for (float & v : values) v = next_value(state);
+    ggml_tensor * x = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, k, 1);
+    for (int64_t i = 0; i < k; ++i) static_cast<float *>(x->data)[i] = next_value(state);
+    std::vector<std::unique_ptr<VnniMatrix>> packed;
+    ggml_cgraph * g_ours = ggml_new_graph(ctx.get());
+    ggml_cgraph * g_theirs = ggml_new_graph(ctx.get());
+    for (int i = 0; i < count; ++i) {
+        ggml_tensor * w = ggml_new_tensor_2d(ctx.get(), type, k, n);
+        ggml_quantize_chunk(type, values.data(), w->data, 0, n, k, nullptr);
+        packed.push_back(VnniMatrix::pack(w));
+        if (!packed.back()) {
+            std::printf("matvec: the VNNI kernel is not supported here\n");
+            return;
+        }
+        ggml_build_forward_expand(g_ours, packed.back()->mul_mat(ctx.get(), x));
+        ggml_build_forward_expand(g_theirs, ggml_mul_mat(ctx.get(), w, x));
+    }
+    const size_t total = weight_bytes * size_t(count);
+    std::vector<uint8_t, std::allocator<uint8_t>> raw(total + 64);
+    uint8_t * aligned = reinterpret_cast<uint8_t *>((reinterpret_cast<uintptr_t>(raw.data()) + 63) & ~uintptr_t(63));
+    std::memset(aligned, 1, total);
+    std::vector<double> t_ours, t_theirs, t_read;
+    uint64_t sink = 0;
+    for (int r = 0; r < reps + 1; ++r) {
+        const Timing o = runner.run(g_ours);
+        const Timing a = runner.run(g_theirs);
+        // The read: one thread per half, as the kernels split the rows.
+        const auto start = Clock::now();
+        if (runner.threads > 1) {
+            std::thread other([&] { sink ^= stream_read(aligned + total / 2, total / 2); });
+            sink ^= stream_read(aligned, total / 2);
+            other.join();
+        } else {
+            sink ^= stream_read(aligned, total);
+        }
+        const double read = std::chrono::duration<double>(Clock::now() - start).count();
+        if (r == 0) continue;
+        t_ours.push_back(o.wall);
+        t_theirs.push_back(a.wall);
+        t_read.push_back(read);
+    }
+    const double o = median(t_ours), a = median(t_theirs), rd = median(t_read);
+    std::printf("matvec %s %d x 2048x8192 (%.0f MB): ours %.1f GB/s (%.2f of the read), ggml %.1f GB/s (%.2f), plain read %.1f GB/s%s\n",
+                ggml_type_name(type), count, total / 1e6, total / o / 1e9, rd / o, total / a / 1e9, rd / a, total / rd / 1e9, sink == 42 ? " " : "");
+}
+
 }  // namespace
 
 int main(int argc, char ** argv) {
@@ -235,6 +302,9 @@ int main(int argc, char ** argv) {
             bench_f16(runner, reps, 4304, 1152, 729, peak, core_peak);
             bench_f16(runner, reps, 1152, 8192, 729, peak, core_peak);
             bench_f16(runner, reps, 8192, 2048, 729, peak, core_peak);
+        } else if (c == "matvec") {
+            bench_matvec(runner, reps, GGML_TYPE_Q4_0, 24);
+            bench_matvec(runner, reps, GGML_TYPE_Q8_0, 16);
         } else if (c == "erf") {
             check_erf();
         } else if (c == "attention") {
