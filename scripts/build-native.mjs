@@ -3,6 +3,8 @@
 //   --portable  build for any CPU of the architecture instead of this machine's features
 //               (also MOONDREAM_PORTABLE=1)
 //   --sanitize  ASan + UBSan build into build-sanitize/ (for the robustness scripts)
+//   --isa avx2  ggml's AVX2 path only (no AVX-512), into build-avx2/: how a CPU without AVX-512
+//               runs, for the benchmark's --isa avx2 mode (load it with MOONDREAM_GGML_ADDON)
 //   --force     reconfigure from scratch
 // Incremental: with Ninja a second run only relinks what changed.
 import { execFileSync } from 'node:child_process';
@@ -15,7 +17,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const portable = args.has('--portable') || process.env.MOONDREAM_PORTABLE === '1';
 const sanitize = args.has('--sanitize');
-const outDir = sanitize ? 'build-sanitize' : 'build';
+const argv = process.argv.slice(2);
+const isa = argv.includes('--isa') ? argv[argv.indexOf('--isa') + 1] : undefined;
+if (isa !== undefined && isa !== 'avx2') {
+  console.error(`build-native: Expected avx2 for --isa but received ${JSON.stringify(isa)}`);
+  process.exit(1);
+}
+const outDir = sanitize ? 'build-sanitize' : isa === 'avx2' ? 'build-avx2' : 'build';
 
 if (args.has('--force')) rmSync(join(root, outDir), { recursive: true, force: true });
 
@@ -23,9 +31,14 @@ const require = createRequire(import.meta.url);
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const cmakeArgs = [
   cmakeJs, 'build', '--out', outDir, '--log-level', 'warn',
-  `--CDMOONDREAM_PORTABLE=${portable ? 'ON' : 'OFF'}`,
+  `--CDMOONDREAM_PORTABLE=${portable || isa === 'avx2' ? 'ON' : 'OFF'}`,
   `--CDMOONDREAM_SANITIZE=${sanitize ? 'ON' : 'OFF'}`,
 ];
+if (isa === 'avx2') {
+  cmakeArgs.push('--CDGGML_AVX=ON', '--CDGGML_AVX2=ON', '--CDGGML_FMA=ON', '--CDGGML_F16C=ON', '--CDGGML_BMI2=ON',
+    '--CDGGML_AVX512=OFF', '--CDGGML_AVX512_VBMI=OFF', '--CDGGML_AVX512_VNNI=OFF', '--CDGGML_AVX512_BF16=OFF',
+    '--CDGGML_AVX_VNNI=OFF', '--CDGGML_AMX_TILE=OFF', '--CDGGML_AMX_INT8=OFF', '--CDGGML_AMX_BF16=OFF');
+}
 if (sanitize) cmakeArgs.push('--config', 'RelWithDebInfo');
 // cmake-js downloads Node's headers unless told where they are. Node installs ship them next to
 // the binary (<prefix>/include/node), so point cmake-js there and the build works offline.
@@ -43,4 +56,4 @@ try {
   process.exit(1);
 }
 console.log(`build-native: built ${outDir}/ in ${((Date.now() - started) / 1000).toFixed(1)} s` +
-  `${portable ? ' (portable)' : ' (native CPU features)'}`);
+  `${isa === 'avx2' ? ' (AVX2 only)' : portable ? ' (portable)' : ' (native CPU features)'}`);
