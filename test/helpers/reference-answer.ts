@@ -18,7 +18,10 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { Tiktoken } from 'js-tiktoken/lite';
 import gpt2Ranks from 'js-tiktoken/ranks/gpt2';
 import { codegenTokenizerJson } from '../../scripts/lib/gpt2-files.js';
-import type { EncodedImage, Moondream } from '../../src/index.js';
+import type { EncodedImage, MoondreamSession } from '../../src/index.js';
+
+/** What the reference needs: one forward pass over tokens with image rows (a Moondream or a session). */
+export type Evaluator = Pick<MoondreamSession, 'evaluate'>;
 
 export const BOS = 50256;
 export const IMAGE_OPEN = [27, 9060, 29];
@@ -69,7 +72,7 @@ export interface ReferenceAnswer {
 }
 
 /** Greedy moondream1 answer by full re-evaluation, at most `maxTokens` new tokens. */
-export async function referenceAnswer(md: Moondream, image: EncodedImage, question: string, maxTokens: number): Promise<ReferenceAnswer> {
+export async function referenceAnswer(md: Evaluator, image: EncodedImage, question: string, maxTokens: number): Promise<ReferenceAnswer> {
   const before = [BOS, ...IMAGE_OPEN];
   const prompt = [...before, ...questionTail(question)];
   const tokens: number[] = [];

@@ -4,7 +4,7 @@
 // prefix reuse that changes nothing but the work done, abort, overflow, queueing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Moondream, type EncodedImage } from '../../src/index.js';
+import { Moondream, type EncodedImage, type MoondreamSession } from '../../src/index.js';
 import { buildPrompt } from '../../src/prompt.js';
 import { questionTail, referenceAnswer } from '../helpers/reference-answer.js';
 import { tinyPair } from '../helpers/tiny-model.js';
@@ -15,22 +15,19 @@ const QUESTION = 'What is the title of this book?';
 
 let md: Moondream;
 let image: EncodedImage;
-/**
- * The same files for the reference path. One thread: it re-evaluates the whole prompt for every
- * token, and ggml's two-thread barriers crawl when the machine's two cores are shared.
- */
-let ref: Moondream;
+/** The reference path runs on a session of its own (an EncodedImage belongs to its model). */
+let ref: MoondreamSession;
 const expected = (img: EncodedImage, question: string, maxTokens: number) => referenceAnswer(ref, img, question, maxTokens);
 
 before(async () => {
   const pair = await tinyPair('q8_0', 'f16');
   md = await Moondream.load({ text: pair.textPath, mmproj: pair.mmprojPath }, { threads: 2 });
-  ref = await Moondream.load({ text: pair.textPath, mmproj: pair.mmprojPath }, { threads: 1 });
   image = await md.encodeImage(IMAGE);
+  ref = md.createSession();
 });
 after(() => {
-  md.dispose();
   ref.dispose();
+  md.dispose();
 });
 
 describe('the moondream1 prompt', () => {
