@@ -3,6 +3,9 @@
 # Native build (default): ggml is static and linked into the .node, its CPU backend compiled for
 # this machine (-march=native). One file, the fastest code, the fastest build.
 #
+# One-level build (MOONDREAM_ISA=avx2, scripts/build-native.mjs --isa avx2): static like the
+# native build, ggml's CPU backend compiled for AVX2 without AVX-512 (the benchmark's avx2 mode).
+#
 # Portable build (MOONDREAM_PORTABLE=ON): one binary for any CPU of the architecture. ggml's CPU
 # backend is built once per instruction-set level (GGML_CPU_ALL_VARIANTS: x64, sse42, haswell,
 # skylakex, icelake, zen4, sapphirerapids, ...) as libggml-cpu-<variant>.so modules, and the addon
@@ -34,8 +37,20 @@ else()
   set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
   set(GGML_BACKEND_DL OFF CACHE BOOL "" FORCE)
   set(GGML_CPU_ALL_VARIANTS OFF CACHE BOOL "" FORCE)
-  set(GGML_NATIVE ON CACHE BOOL "" FORCE)
   set(MOONDREAM_GGML_CPU_TARGET ggml-cpu)
+  if(MOONDREAM_ISA STREQUAL "")
+    set(GGML_NATIVE ON CACHE BOOL "" FORCE)
+  elseif(MOONDREAM_ISA STREQUAL "avx2")
+    set(GGML_NATIVE OFF CACHE BOOL "" FORCE)
+    foreach(feature AVX AVX2 FMA F16C BMI2)
+      set(GGML_${feature} ON CACHE BOOL "" FORCE)
+    endforeach()
+    foreach(feature AVX512 AVX512_VBMI AVX512_VNNI AVX512_BF16 AVX_VNNI AMX_TILE AMX_INT8 AMX_BF16)
+      set(GGML_${feature} OFF CACHE BOOL "" FORCE)
+    endforeach()
+  else()
+    message(FATAL_ERROR "Expected avx2 or nothing for MOONDREAM_ISA but received \"${MOONDREAM_ISA}\"")
+  endif()
 endif()
 
 # Called after ggml is added. Our shared ggml libraries get names of their own, without version

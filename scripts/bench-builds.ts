@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TextType } from '../src/convert/quant-types.js';
+import type { ChildJob, ChildResult } from './bench/child.js';
 import { fullCheckpoint, fullPair } from './bench/full-models.js';
 import { fmt, median } from './bench/stats.js';
 
@@ -33,7 +34,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const checkpointArg = process.argv.includes('--checkpoint') ? option('--checkpoint', '') : undefined;
 let checkpoint: Promise<string> | undefined;
 const lazyCheckpoint = () => (checkpoint ??= fullCheckpoint(checkpointArg, log));
-const child = fileURLToPath(new URL('./bench/build-stage-child.js', import.meta.url));
+// The same child process `npm run bench` measures ours with, so both report the same quantities.
+const child = fileURLToPath(new URL('./bench/child.js', import.meta.url));
 const image = fileURLToPath(new URL('../../test/fixtures/images/photo_320x240_q90.jpg', import.meta.url));
 
 // Higher is better for rates, lower for times.
@@ -46,6 +48,19 @@ const stages: Stage[] = [
   ...types.map((type) => ({ label: `answer ${type}`, stage: 'answer' as const, type })),
 ];
 
+function metrics(measured: ChildResult): Record<string, number> {
+  if (measured.kind === 'text') {
+    const r = measured.result;
+    return { prefillTokensPerSecond: promptLength / (r.prefillMs / 1000), decodeTokensPerSecond: r.decodeSteps / (r.decodeMs / 1000) };
+  }
+  if (measured.kind === 'vision') return { encodeMs: median(measured.result.encodeMs) };
+  const t = measured.result;
+  return {
+    loadMs: t.loadMs, encodeMs: t.encodeMs, firstTimeToFirstTokenMs: t.first.prefillMs, decodeTokensPerSecond: t.first.decodeTokensPerSecond,
+    repeatedTimeToFirstTokenMs: t.repeated.timeToFirstTokenMs, endToEndMs: t.endToEndMs,
+  };
+}
+
 // samples[stage][build][metric] = values
 const samples = new Map<string, Map<string, Map<string, number[]>>>();
 const variants = new Map<string, string>();
@@ -55,12 +70,16 @@ for (let run = 0; run < runs; run++) {
     const order = run % 2 === 0 ? builds : [...builds].reverse();
     for (const build of order) {
       log(`run ${run + 1}/${runs}: ${stage.label}, ${build.name} ...`);
-      const result = spawnSync(process.execPath, [child, JSON.stringify({ stage: stage.stage, ...pair, image, threads, promptLength, decoded })], {
+      const job: ChildJob = stage.stage === 'text' ? { kind: 'text', text: pair.text, threads, promptLength, decoded }
+        : stage.stage === 'vision' ? { kind: 'vision', ...pair, threads, reps: 1 }
+        : { kind: 'answer', ...pair, image, threads, maxTokens: 32 };
+      const result = spawnSync(process.execPath, [child, JSON.stringify(job)], {
         env: { ...process.env, MOONDREAM_GGML_BINARY: build.path }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8',
       });
       if (result.status !== 0) throw new Error(`${stage.label} with ${build.name} failed (exit ${result.status})`);
-      const { backend, values } = JSON.parse(result.stdout) as { backend: string; values: Record<string, number> };
-      variants.set(build.name, backend);
+      const measured = JSON.parse(result.stdout) as ChildResult;
+      const values = metrics(measured);
+      variants.set(build.name, measured.cpuVariant);
       const byBuild = samples.get(stage.label) ?? new Map<string, Map<string, number[]>>();
       samples.set(stage.label, byBuild);
       const byMetric = byBuild.get(build.name) ?? new Map<string, number[]>();

@@ -1,190 +1,176 @@
-// npm run bench -- [--checkpoint DIR] [--threads 2] [--runs 3] [--stages text,vision,answer] [--types q4_0,q8_0]
-//                  [--out DIR] [--json]
-// Speed of moondream-ggml on the full-size random checkpoint, against node-llama-cpp on the same
-// GGUF in the same run, and against this machine's bounds (measured by the probe at the start).
-// Medians of --runs runs. Writes bench.md, bench.json and bench.png into --out (default
-// ./bench-results); prints the markdown (or, with --json, the JSON).
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// npm run bench -- [--runs 3] [--threads 2] [--stages text,vision,answer] [--types q4_0,q8_0] [--prompt 750]
+//                  [--isa native|avx2] [--checkpoint DIR] [--out DIR] [--json]
+// Speed of moondream-ggml on the full-size random checkpoint against llama.cpp's own tools
+// (llama-bench, llama-mtmd-cli), built from the same pinned source as our ggml and run on the same
+// GGUF files with the same thread count in this run, alternately with ours, each at its best
+// flash-attention setting; and against this machine's bounds (the probe, run before and after).
+// --isa avx2 runs both sides without AVX-512 (ggml's AVX2 path; our AVX-512 kernels off), as on a CPU
+// that lacks it. Writes bench.md, bench.json and bench.png into --out (default ./bench-results) and
+// prints the markdown (or, with --json, the JSON).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { probeMachine, readGgufInfo } from '../src/index.js';
 import type { TextType } from '../src/convert/quant-types.js';
-import type { AnswerChildResult } from './bench/answer-child.js';
-import type { AnswerTimings } from './bench/answer.js';
-import { chartPng, type ChartStage } from './bench/chart.js';
+import { readGgufInfo } from '../src/index.js';
+import { chartPng } from './bench/chart.js';
+import type { ChildJob, ChildResult } from './bench/child.js';
 import { fullCheckpoint, fullPair } from './bench/full-models.js';
-import { LLAMA_CPP_ANCHOR, prefillWork, visionFlops } from './bench/machine.js';
-import { fmt, median } from './bench/stats.js';
-import { llamaCppTextSpeed, ourTextSpeed } from './bench/text.js';
-import { ourEncodeMs } from './bench/vision.js';
+import { llamaBench, llamaCppTools, mtmdRun, type LlamaCppVariant, type MtmdRun } from './bench/llama-cpp.js';
+import { describeMachine } from './bench/machine-info.js';
+import { runMeasured } from './bench/measured-process.js';
+import { runProbes, summarizeProbes } from './bench/probe.js';
+import { renderReport, type BenchReport, type TextMeasurement } from './bench/report.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-const threads = Number(option('--threads', '2'));
-const runs = Number(option('--runs', '3'));
+function positiveInteger(name: string, fallback: string): number {
+  const value = Number(option(name, fallback));
+  if (!Number.isInteger(value) || value < 1) throw new Error(`Expected a positive integer for ${name} but received ${option(name, fallback)}`);
+  return value;
+}
+
+const threads = positiveInteger('--threads', '2');
+const runs = positiveInteger('--runs', '3');
+const promptLength = positiveInteger('--prompt', '750');
 const stages = new Set(option('--stages', 'text,vision,answer').split(','));
 const types = option('--types', 'q4_0,q8_0').split(',') as TextType[];
+const isa = option('--isa', 'native');
+if (isa !== 'native' && isa !== 'avx2') throw new Error(`Expected native or avx2 for --isa but received ${isa}`);
 const json = process.argv.includes('--json');
 const outDir = option('--out', 'bench-results');
-const promptLength = Number(option('--prompt', '750'));
-const decoded = 128;
+const decoded = 32;        // tg32 at depth --prompt, as llama-bench measures decode
+const answerTokens = 32;   // image + question + 32 tokens
+const question = 'What is the title of this book?';
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const lines: string[] = [];
-const say = (line = '') => lines.push(line);
-const chart: ChartStage[] = [];
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const checkpointArg = process.argv.includes('--checkpoint') ? option('--checkpoint', '') : undefined;
 let checkpoint: Promise<string> | undefined;
-// Generated (3.7 GB, about 30 s) only when a conversion is actually missing.
+// Generated (3.7 GB) only when a conversion is actually missing.
 const lazyCheckpoint = () => (checkpoint ??= fullCheckpoint(checkpointArg, log));
 const pairOf = (type: TextType) => fullPair(lazyCheckpoint, type, 'f16', log);
 
+// ---- both sides' builds --------------------------------------------------------------------------
+
+const variant: LlamaCppVariant = isa;
+log(`llama.cpp (${variant}): building from the pinned bundle if needed ...`);
+const tools = await llamaCppTools(variant, log);
+const childEnv: NodeJS.ProcessEnv = { ...process.env };
+if (isa === 'avx2') {
+  log('moondream-ggml: building the AVX2-only addon into build-avx2/ if needed ...');
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-native.mjs'), '--isa', 'avx2'], { stdio: ['ignore', process.stderr, process.stderr] });
+  childEnv.MOONDREAM_GGML_ADDON = join(root, 'build-avx2', 'Release', 'moondream_ggml.node');
+  // Our own AVX-512 kernels (VNNI, f16 matmul, both attentions) dispatch at run time, so the build
+  // alone does not switch them off; the cap does (native/src/cpu_level.h).
+  childEnv.MOONDREAM_CPU_LEVEL = 'avx2';
+}
+const childScript = fileURLToPath(new URL('./bench/child.js', import.meta.url));
+
+async function ours(job: ChildJob): Promise<ChildResult & { wallMs: number }> {
+  const run = await runMeasured(process.execPath, [childScript, JSON.stringify(job)], { env: childEnv });
+  if (run.status !== 0) throw new Error(`our ${job.kind} measurement failed (exit ${run.status}):\n${run.stderr.split('\n').slice(-20).join('\n')}`);
+  return { ...(JSON.parse(run.stdout) as ChildResult), wallMs: run.wallMs };
+}
+
+// ---- the run -------------------------------------------------------------------------------------
+
+const machine = describeMachine();
 log('probing this machine (read bandwidth, fp32 and int8 peaks) ...');
-// Bounds are peaks: a probe sample that lost time to the host only understates them, so the best
-// of three probes counts (each is itself the best of several passes).
-const probes = [await probeMachine({ threads }), await probeMachine({ threads }), await probeMachine({ threads })];
-const probe = {
-  ...probes[0]!,
-  readBytesPerSecond: Math.max(...probes.map((p) => p.readBytesPerSecond)),
-  fp32FlopsPerSecond: Math.max(...probes.map((p) => p.fp32FlopsPerSecond)),
-  int8OpsPerSecond: Math.max(...probes.map((p) => p.int8OpsPerSecond)),
+const probes = await runProbes(threads, 3);
+const files: BenchReport['files'] = {};
+const fileSizes = async (type: TextType) => {
+  const pair = await pairOf(type);
+  files[type] = { ...pair, textBytes: statSync(pair.text).size, mmprojBytes: statSync(pair.mmproj).size };
+  return pair;
 };
-const report: Record<string, unknown> = { threads, runs, probe, probes };
-say(`# moondream-ggml benchmark, ${threads} threads, median of ${runs} runs`);
-say();
-say(`Machine probe (${threads} threads, best of 3): read ${fmt(probe.readBytesPerSecond / 1e9, 1)} GB/s; fp32 ${fmt(probe.fp32FlopsPerSecond / 1e9, 0)} GFLOP/s (${probe.fp32Isa}); ` +
-  `int8 ${fmt(probe.int8OpsPerSecond / 1e9, 0)} GOP/s (${probe.int8Isa}).`);
+for (const type of types) await fileSizes(type);
+const image = join(root, 'test', 'fixtures', 'images', 'photo_320x240_q90.jpg');
+if (!existsSync(image)) throw new Error(`the benchmark image ${image} is missing`);
+
+const report: BenchReport = {
+  version: 2,
+  date: new Date().toISOString(),
+  threads, runs, isa, promptLength, decoded, answerTokens,
+  machine,
+  llamaCpp: { commit: tools.commit, variant: tools.variant },
+  files,
+  probe: summarizeProbes(probes),
+};
+
+if (stages.has('vision')) {
+  const type = types[0]!;
+  const pair = await pairOf(type);
+  log('vision: ours (warm-up, then one encode per run) ...');
+  const result = await ours({ kind: 'vision', ...pair, threads, reps: runs });
+  if (result.kind !== 'vision') throw new Error('unexpected child result');
+  report.vision = { type, oursEncodeMs: result.result.encodeMs, oursWarmupMs: result.result.warmupMs, ggmlFeatures: result.ggmlFeatures };
+}
+
+if (stages.has('vision') || stages.has('answer')) {
+  report.answer = [];
+  for (const type of types) {
+    const pair = await pairOf(type);
+    const row: NonNullable<BenchReport['answer']>[number] = { type, ours: [], llamaCpp: { off: [], on: [] } };
+    for (let i = 0; i < runs; i++) {
+      // Alternating, so a change of the machine's load between runs hits both sides alike.
+      log(`answer ${type}, run ${i + 1}/${runs}: ours (fresh process) ...`);
+      const mine = await ours({ kind: 'answer', ...pair, image, threads, maxTokens: answerTokens });
+      if (mine.kind !== 'answer') throw new Error('unexpected child result');
+      row.ours.push({ ...mine.result, wallMs: mine.wallMs, peakRssBytes: mine.peakRssBytes });
+      for (const fa of [false, true]) {
+        log(`answer ${type}, run ${i + 1}/${runs}: llama-mtmd-cli, flash attention ${fa ? 'on' : 'off'} ...`);
+        const theirs: MtmdRun = await mtmdRun(tools, { ...pair, image, question, threads, tokens: answerTokens, flashAttention: fa });
+        row.llamaCpp[fa ? 'on' : 'off'].push(theirs);
+      }
+    }
+    report.answer.push(row);
+  }
+}
 
 if (stages.has('text')) {
-  const rows: Record<string, unknown>[] = [];
+  report.text = [];
   for (const type of types) {
     const pair = await pairOf(type);
     const info = await readGgufInfo(pair.text);
-    // Decode reads every tensor but token_embd (one row), plus the KV cache up to the prompt.
+    // Decode reads every tensor but token_embd (one row), plus the KV cache up to its depth.
     const weightBytes = info.tensors.filter((t) => t.name !== 'token_embd.weight').reduce((s, t) => s + t.size, 0);
-    const kvBytes = 24 * 2 * 2048 * 2 * (promptLength + decoded / 2);
-    const decodeBound = probe.readBytesPerSecond / (weightBytes + kvBytes);
-    const work = prefillWork(promptLength);
-    const quantized = type !== 'f32' && type !== 'f16';
-    // Quantized weights multiply as int8 (activations quantized to q8); attention is fp32.
-    const prefillBoundSeconds = work.matmulFlops / (quantized && probe.int8OpsPerSecond > 0 ? probe.int8OpsPerSecond : probe.fp32FlopsPerSecond) +
-      work.attentionFlops / probe.fp32FlopsPerSecond;
-    const prefillBound = promptLength / prefillBoundSeconds;
-    log(`text ${type}: ours ...`);
-    const ours = await ourTextSpeed(pair.text, threads, promptLength, decoded, runs);
-    log(`text ${type}: node-llama-cpp (flash attention off) ...`);
-    const faOff = await llamaCppTextSpeed(pair.text, threads, promptLength, decoded, runs, false);
-    log(`text ${type}: node-llama-cpp (flash attention on) ...`);
-    const faOn = await llamaCppTextSpeed(pair.text, threads, promptLength, decoded, runs, true);
-    const best = {
-      prefill: Math.max(faOff.prefillTokensPerSecond, faOn.prefillTokensPerSecond),
-      decode: Math.max(faOff.decodeTokensPerSecond, faOn.decodeTokensPerSecond),
+    const row: TextMeasurement = {
+      type, weightBytes,
+      ours: { prefill: [], decode: [] },
+      llamaCpp: { prefill: { off: [], on: [] }, decode: { off: [], on: [] } },
     };
-    rows.push({
-      type, ours, llamaCpp: { flashAttentionOff: faOff, flashAttentionOn: faOn },
-      ratio: { prefill: ours.prefillTokensPerSecond / best.prefill, decode: ours.decodeTokensPerSecond / best.decode },
-      bound: { decodeTokensPerSecond: decodeBound, prefillTokensPerSecond: prefillBound },
-    });
-    chart.push(
-      { label: `prefill ${promptLength} tokens, ${type}`, oursSeconds: promptLength / ours.prefillTokensPerSecond, theirsSeconds: promptLength / best.prefill, theirsLabel: 'node-llama-cpp', boundSeconds: prefillBoundSeconds },
-      { label: `decode ${decoded} tokens, ${type}`, oursSeconds: decoded / ours.decodeTokensPerSecond, theirsSeconds: decoded / best.decode, theirsLabel: 'node-llama-cpp', boundSeconds: decoded / decodeBound },
-    );
-    say();
-    say(`## text ${type}: ${promptLength}-token prompt, ${decoded} decoded tokens`);
-    say();
-    say('| | prefill tok/s | decode tok/s |');
-    say('|---|---|---|');
-    say(`| moondream-ggml | ${fmt(ours.prefillTokensPerSecond, 1)} | ${fmt(ours.decodeTokensPerSecond, 1)} |`);
-    say(`| node-llama-cpp, FA off | ${fmt(faOff.prefillTokensPerSecond, 1)} | ${fmt(faOff.decodeTokensPerSecond, 1)} |`);
-    say(`| node-llama-cpp, FA on | ${fmt(faOn.prefillTokensPerSecond, 1)} | ${fmt(faOn.decodeTokensPerSecond, 1)} |`);
-    say(`| ratio vs best node-llama-cpp | ${fmt(ours.prefillTokensPerSecond / best.prefill)}x | ${fmt(ours.decodeTokensPerSecond / best.decode)}x |`);
-    say(`| machine bound | ${fmt(prefillBound, 1)} | ${fmt(decodeBound, 1)} |`);
-    say(`| fraction of bound | ${fmt(ours.prefillTokensPerSecond / prefillBound)} | ${fmt(ours.decodeTokensPerSecond / decodeBound)} |`);
-    say();
-    say(`Bounds: prefill = ${fmt(work.matmulFlops / 1e9, 0)} GOP of ${quantized ? 'int8' : 'fp32'} matmuls at the probe's peak + ${fmt(work.attentionFlops / 1e9, 0)} GFLOP of fp32 attention; ` +
-      `decode = ${fmt((weightBytes + kvBytes) / 1e6, 0)} MB read per token (weights + KV cache) at the probe's bandwidth.`);
-  }
-  report.text = rows;
-}
-
-if (stages.has('vision')) {
-  const pair = await pairOf(types[0] ?? 'q4_0');
-  log('vision f16 mmproj: ours ...');
-  const encode = await ourEncodeMs(pair, threads, runs);
-  const flops = visionFlops({ n: 729, width: 1152, ff: 4304, blocks: 27, projInner: 8192, projOut: 2048, patch: 588 });
-  const gflops = flops / 1e9 / (encode.ms / 1000);
-  const boundSeconds = flops / probe.fp32FlopsPerSecond;
-  report.vision = { encodeMs: encode.ms, runsMs: encode.all, gflop: flops / 1e9, gflopPerSecond: gflops, boundMs: boundSeconds * 1000, llamaCppMs: LLAMA_CPP_ANCHOR.encodeMs };
-  chart.unshift({ label: 'vision encode, f16 mmproj', oursSeconds: encode.ms / 1000, theirsSeconds: LLAMA_CPP_ANCHOR.encodeMs / 1000, theirsLabel: 'llama.cpp (anchor)', boundSeconds });
-  say();
-  say('## vision encode, f16 mmproj');
-  say();
-  say(`encode ${fmt(encode.ms / 1000)} s (runs: ${encode.all.map((v) => fmt(v / 1000)).join(', ')} s); ${fmt(flops / 1e9, 0)} GFLOP -> ${fmt(gflops, 0)} GFLOP/s = ` +
-    `${fmt(gflops / (probe.fp32FlopsPerSecond / 1e9))} of the probe's ${fmt(probe.fp32FlopsPerSecond / 1e9, 0)} GFLOP/s fp32 FMA peak (bound ${fmt(boundSeconds)} s); ` +
-    `llama.cpp ${fmt(LLAMA_CPP_ANCHOR.encodeMs / 1000)} s here (anchor; node-llama-cpp has no vision API) -> ${fmt(LLAMA_CPP_ANCHOR.encodeMs / encode.ms)}x`);
-}
-
-if (stages.has('answer')) {
-  const image = fileURLToPath(new URL('../../test/fixtures/images/photo_320x240_q90.jpg', import.meta.url));
-  const child = fileURLToPath(new URL('./bench/answer-child.js', import.meta.url));
-  const rows: Record<string, unknown>[] = [];
-  say();
-  say('## answering: image + question, text model + f16 mmproj, each run in a fresh process');
-  say();
-  say('| text | load s | encode s | first question: prefill of 753 entries s | decode tok/s | repeated question: first token s | image + question + 32 tokens s | peak RSS MiB | RSS target (files + 400 MB) MiB |');
-  say('|---|---|---|---|---|---|---|---|---|');
-  for (const type of types) {
-    const pair = await pairOf(type);
-    log(`answer ${type} (child process) ...`);
-    // One fresh process per run: its peak RSS is one load of this pair, nothing left over from
-    // an earlier run (a disposed model's memory goes back a moment after dispose() returns).
-    const measured: AnswerChildResult[] = [];
     for (let i = 0; i < runs; i++) {
-      const result = spawnSync(process.execPath, [child, JSON.stringify({ ...pair, image, threads, runs: 1, maxTokens: 32 })], {
-        stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24,
-      });
-      if (result.status !== 0) throw new Error(`the answer benchmark for ${type} failed (exit ${result.status})`);
-      measured.push(JSON.parse(result.stdout) as AnswerChildResult);
+      log(`text ${type}, run ${i + 1}/${runs}: ours (fresh process) ...`);
+      const mine = await ours({ kind: 'text', text: pair.text, threads, promptLength, decoded });
+      if (mine.kind !== 'text') throw new Error('unexpected child result');
+      row.ours.prefill.push((promptLength * 1000) / mine.result.prefillMs);
+      row.ours.decode.push((mine.result.decodeSteps * 1000) / mine.result.decodeMs);
+      for (const fa of [false, true]) {
+        const key = fa ? 'on' : 'off';
+        log(`text ${type}, run ${i + 1}/${runs}: llama-bench pp${promptLength} and tg${decoded} @ d${promptLength}, flash attention ${key} ...`);
+        const pp = await llamaBench(tools, { model: pair.text, threads, prompt: promptLength, gen: 0, depth: 0, flashAttention: fa, reps: 1 });
+        const tg = await llamaBench(tools, { model: pair.text, threads, prompt: 0, gen: decoded, depth: promptLength, flashAttention: fa, reps: 1 });
+        row.llamaCpp.prefill[key].push(pp.tokensPerSecond);
+        row.llamaCpp.decode[key].push(tg.tokensPerSecond);
+      }
     }
-    const pick = (f: (t: AnswerTimings) => number) => median(measured.map((m) => f(m.runs[0]!)));
-    const fileBytes = statSync(pair.text).size + statSync(pair.mmproj).size;
-    const row = {
-      type,
-      loadMs: pick((t) => t.loadMs),
-      encodeMs: pick((t) => t.encodeMs),
-      firstTimeToFirstTokenMs: pick((t) => t.first.timeToFirstTokenMs),
-      repeatedTimeToFirstTokenMs: pick((t) => t.repeated.timeToFirstTokenMs),
-      decodeTokensPerSecond: pick((t) => t.first.decodeTokensPerSecond),
-      endToEndMs: pick((t) => t.endToEndMs),
-      peakRssBytes: median(measured.map((m) => m.peakRssBytes)),
-      peakRssBytesMax: Math.max(...measured.map((m) => m.peakRssBytes)),
-      rssTargetBytes: fileBytes + 400e6,
-    };
-    rows.push(row);
-    if (type === 'q4_0') {
-      chart.push(
-        { label: 'repeated question: first token, q4_0', oursSeconds: row.repeatedTimeToFirstTokenMs / 1000, theirsSeconds: LLAMA_CPP_ANCHOR.repeatedTtftMs / 1000, theirsLabel: 'llama.cpp (anchor)' },
-        { label: 'image + question + 32 tokens, q4_0', oursSeconds: row.endToEndMs / 1000, theirsSeconds: LLAMA_CPP_ANCHOR.endToEndMs / 1000, theirsLabel: 'llama.cpp (anchor)' },
-      );
-    }
-    const mib = (bytes: number) => fmt(bytes / 2 ** 20, 0);
-    say(`| ${type} | ${fmt(row.loadMs / 1000)} | ${fmt(row.encodeMs / 1000)} | ${fmt(row.firstTimeToFirstTokenMs / 1000)} | ${fmt(row.decodeTokensPerSecond, 1)} | ` +
-      `${fmt(row.repeatedTimeToFirstTokenMs / 1000)} (${fmt((100 * row.repeatedTimeToFirstTokenMs) / row.firstTimeToFirstTokenMs, 1)}% of the first) | ` +
-      `${fmt(row.endToEndMs / 1000)} | ${mib(row.peakRssBytes)} | ${mib(row.rssTargetBytes)} |`);
+    report.text.push(row);
   }
-  say();
-  say(`llama.cpp on the same job here (anchor): repeated question ${fmt(LLAMA_CPP_ANCHOR.repeatedTtftMs / 1000, 1)} s (it re-prefills), end to end ${fmt(LLAMA_CPP_ANCHOR.endToEndMs / 1000, 1)} s, peak RSS about 2.9 GB.`);
-  report.answer = rows;
 }
 
+log('probing this machine again ...');
+report.probe = summarizeProbes([...probes, ...(await runProbes(threads, 3))]);
+
+const rendered = renderReport(report);
 mkdirSync(outDir, { recursive: true });
-const markdown = lines.join('\n') + '\n';
-writeFileSync(join(outDir, 'bench.md'), markdown);
-writeFileSync(join(outDir, 'bench.json'), JSON.stringify(report, null, 2));
-if (chart.length > 0) writeFileSync(join(outDir, 'bench.png'), await chartPng(`moondream-ggml vs llama.cpp, ${threads} threads`, chart));
-process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : markdown);
-log(`wrote ${join(outDir, 'bench.md')}, bench.json${chart.length > 0 ? ' and bench.png' : ''}`);
+writeFileSync(join(outDir, 'bench.md'), rendered.markdown);
+writeFileSync(join(outDir, 'bench.json'), JSON.stringify({ ...report, summary: rendered.summary }, null, 2));
+if (rendered.chart.length > 0) {
+  writeFileSync(join(outDir, 'bench.png'), await chartPng(`moondream-ggml vs llama.cpp ${tools.commit.slice(0, 7)}, ${threads} threads, ${isa}`, rendered.chart));
+}
+process.stdout.write(json ? `${JSON.stringify({ ...report, summary: rendered.summary }, null, 2)}\n` : rendered.markdown);
+log(`wrote ${join(outDir, 'bench.md')}, bench.json${rendered.chart.length > 0 ? ' and bench.png' : ''}`);

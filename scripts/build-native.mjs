@@ -3,6 +3,8 @@
 //   --portable  build for any CPU of the architecture into build-portable/: ggml's CPU backend as
 //               run-time-selected variant libraries beside the .node (also MOONDREAM_PORTABLE=1)
 //   --sanitize  ASan + UBSan build into build-sanitize/ (for the robustness scripts)
+//   --isa avx2  ggml's AVX2 path only (no AVX-512), into build-avx2/: how a CPU without AVX-512
+//               runs, for the benchmark's --isa avx2 mode (load it with MOONDREAM_GGML_ADDON)
 //   --force     reconfigure from scratch
 // Incremental: with Ninja a second run only relinks what changed.
 import { execFileSync } from 'node:child_process';
@@ -15,7 +17,17 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const portable = args.has('--portable') || process.env.MOONDREAM_PORTABLE === '1';
 const sanitize = args.has('--sanitize');
-const outDir = sanitize ? 'build-sanitize' : portable ? 'build-portable' : 'build';
+const argv = process.argv.slice(2);
+const isa = argv.includes('--isa') ? argv[argv.indexOf('--isa') + 1] : undefined;
+if (isa !== undefined && isa !== 'avx2') {
+  console.error(`build-native: Expected avx2 for --isa but received ${JSON.stringify(isa)}`);
+  process.exit(1);
+}
+if (isa !== undefined && portable) {
+  console.error('build-native: --isa and --portable exclude each other (a portable build carries every CPU level)');
+  process.exit(1);
+}
+const outDir = sanitize ? 'build-sanitize' : isa === 'avx2' ? 'build-avx2' : portable ? 'build-portable' : 'build';
 
 if (args.has('--force')) rmSync(join(root, outDir), { recursive: true, force: true });
 
@@ -24,6 +36,8 @@ const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const cmakeArgs = [
   cmakeJs, 'build', '--out', outDir, '--log-level', 'warn',
   `--CDMOONDREAM_PORTABLE=${portable ? 'ON' : 'OFF'}`,
+  // The AVX2 feature set is spelled out in cmake/cpu-backend.cmake.
+  `--CDMOONDREAM_ISA=${isa ?? ''}`,
   `--CDMOONDREAM_SANITIZE=${sanitize ? 'ON' : 'OFF'}`,
 ];
 if (sanitize) cmakeArgs.push('--config', 'RelWithDebInfo');
@@ -43,4 +57,4 @@ try {
   process.exit(1);
 }
 console.log(`build-native: built ${outDir}/ in ${((Date.now() - started) / 1000).toFixed(1)} s` +
-  `${portable ? ' (portable)' : ' (native CPU features)'}`);
+  `${isa === 'avx2' ? ' (AVX2 only)' : portable ? ' (portable)' : ' (native CPU features)'}`);

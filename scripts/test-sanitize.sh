@@ -30,6 +30,7 @@ suites=(
   dist/test/model/moondream2-layout.test.js
   dist/test/model/reference-goldens.test.js
   dist/test/model/answer.test.js
+  dist/test/model/native-smoke.test.js
   dist/test/model/api-abuse.test.js
   dist/test/model/vnni-matrix.test.js
 )

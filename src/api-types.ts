@@ -9,6 +9,18 @@ export interface ModelLoadOptions {
    * many threads, taking turns graph by graph. Default: the physical core count.
    */
   threads?: number;
+  /**
+   * Copy matmul weights that ggml has a faster CPU layout for (q4_0, q4_K, ... on AVX2) into it at
+   * load, as llama.cpp does. Default true; false keeps them memory-mapped as stored (less memory,
+   * slower prefill). The environment variable MOONDREAM_DISABLE_REPACK=1 forces false.
+   */
+  repackWeights?: boolean;
+  /**
+   * Multiply q8_0 and q4_0 weights with our AVX-512 VNNI kernel on CPUs that have it (weights are
+   * repacked for it at load; elsewhere this changes nothing). Default true; false leaves them to
+   * ggml's kernels. The environment variable MOONDREAM_DISABLE_VNNI_MATRIX=1 forces false.
+   */
+  vnniKernel?: boolean;
 }
 
 /** A session's own state: its KV cache, compute buffers and kept image prefixes. */

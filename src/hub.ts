@@ -18,8 +18,10 @@ import { TEXT_TYPES, VISION_TYPES, type TextType, type VisionType } from './conv
 import { invalidArgument } from './errors.js';
 import { defaultCacheDir, hfDirFor, modelDirFor } from './hub/cache-dir.js';
 import { downloadFile } from './hub/download.js';
+import { acquirePullLock } from './hub/pull-lock.js';
 import type { HubClient } from './hub/http.js';
 import { fetchRevisionListing, isCommitId, resolveUrl } from './hub/repo-files.js';
+import { modelFileKind } from './model-file-names.js';
 import { resolveModelFiles, type ModelFiles } from './model-files.js';
 
 export { MOONDREAM1_REPO } from './hub/repo-files.js';
@@ -30,7 +32,9 @@ export type PullProgress =
   /** Bytes on disk over all four files (resumed bytes count from the start). */
   | { phase: 'download'; file: string; done: number; total: number }
   /** Tensors converted over both GGUF files. */
-  | { phase: 'convert'; tensor: string; done: number; total: number };
+  | { phase: 'convert'; tensor: string; done: number; total: number }
+  /** Another process is pulling the same model into this cache: milliseconds waited so far. */
+  | { phase: 'wait'; done: number; total: 0 };
 
 export interface PullOptions {
   /** A commit id (default: the pinned MOONDREAM1_REVISION), or a branch/tag the hub resolves. */
@@ -91,9 +95,8 @@ export async function findPulledModel(location: ModelLocation = {}): Promise<Req
     return undefined;
   }
   // Both halves present, or nothing pulled yet; more than one pair is resolveModelFiles's error.
-  const names = await readdir(dir);
-  const has = (prefix: string) => names.some((n) => n.startsWith(prefix) && n.endsWith('.gguf'));
-  if (!has('moondream1-text-model-') || !has('moondream1-mmproj-')) return undefined;
+  const kinds = (await readdir(dir)).map(modelFileKind);
+  if (!kinds.includes('text') || !kinds.includes('mmproj')) return undefined;
   const files = await resolveModelFiles(dir);
   return files.mmproj === undefined ? undefined : { text: files.text, mmproj: files.mmproj };
 }
@@ -116,8 +119,7 @@ function checkOptions(options: PullOptions): void {
 
 /** Removes pairs of other types, so the folder holds exactly one pair and loads unambiguously. */
 async function removeOtherPairs(dir: string, keep: readonly string[]): Promise<void> {
-  const stale = (await readdir(dir)).filter((name) =>
-    /^moondream1-(text-model|mmproj)-[a-z0-9_]+\.gguf$/i.test(name) && !keep.includes(name));
+  const stale = (await readdir(dir)).filter((name) => modelFileKind(name) !== undefined && !keep.includes(name));
   for (const name of stale) await rm(join(dir, name), { force: true });
 }
 
@@ -159,36 +161,48 @@ export async function pullModel(options: PullOptions = {}): Promise<PulledModel>
   }
 
   const dir = modelDirFor(cacheDir, listing.commit);
-  const hfDir = hfDirFor(dir);
-  await mkdir(hfDir, { recursive: true });
-  const total = listing.files.reduce((sum, f) => sum + f.size, 0);
-  let done = 0;
-  for (const file of listing.files) {
-    await downloadFile({
-      client,
-      file,
-      url: resolveUrl(client.endpoint, listing.commit, file.name),
-      path: join(hfDir, file.name),
-      onBytes: (delta) => {
-        done += delta;
-        onProgress?.({ phase: 'download', file: file.name, done, total });
-      },
-    });
-  }
-
-  if (signal?.aborted) throw abortedError();
-  const converted = await convertCheckpoint({
-    checkpointDir: hfDir,
-    outDir: dir,
-    textType,
-    visionType,
-    revision: listing.commit,
-    ...(signal ? { signal } : {}),
-    onProgress: (p) => onProgress?.({ phase: 'convert', tensor: p.tensor, done: p.done, total: p.total }),
+  // Another process may be pulling the same model into the same cache: wait for it, then use its pair.
+  const release = await acquirePullLock(dir, {
+    signal,
+    onWait: (waitedMs) => onProgress?.({ phase: 'wait', done: waitedMs, total: 0 }),
   });
-  await removeOtherPairs(dir, [names.text, names.mmproj]);
-  if (options.prune) await rm(hfDir, { recursive: true, force: true });
-  return {
-    dir, textPath: converted.textPath, mmprojPath: converted.mmprojPath, revision: listing.commit, license: MOONDREAM1_LICENSE, cached: false,
-  };
+  try {
+    // Whoever held the lock may have just pulled this very pair.
+    const cached = await cachedPair(listing.commit);
+    if (cached) return cached;
+    const hfDir = hfDirFor(dir);
+    await mkdir(hfDir, { recursive: true });
+    const total = listing.files.reduce((sum, f) => sum + f.size, 0);
+    let done = 0;
+    for (const file of listing.files) {
+      await downloadFile({
+        client,
+        file,
+        url: resolveUrl(client.endpoint, listing.commit, file.name),
+        path: join(hfDir, file.name),
+        onBytes: (delta) => {
+          done += delta;
+          onProgress?.({ phase: 'download', file: file.name, done, total });
+        },
+      });
+    }
+
+    if (signal?.aborted) throw abortedError();
+    const converted = await convertCheckpoint({
+      checkpointDir: hfDir,
+      outDir: dir,
+      textType,
+      visionType,
+      revision: listing.commit,
+      ...(signal ? { signal } : {}),
+      onProgress: (p) => onProgress?.({ phase: 'convert', tensor: p.tensor, done: p.done, total: p.total }),
+    });
+    await removeOtherPairs(dir, [names.text, names.mmproj]);
+    if (options.prune) await rm(hfDir, { recursive: true, force: true });
+    return {
+      dir, textPath: converted.textPath, mmprojPath: converted.mmprojPath, revision: listing.commit, license: MOONDREAM1_LICENSE, cached: false,
+    };
+  } finally {
+    await release();
+  }
 }

@@ -14,7 +14,8 @@ export interface DecodeImageOptions {
   /**
    * Largest width x height accepted, checked from the image header before any pixel is decoded,
    * so that a small file claiming a huge image (a decompression bomb) is refused cheaply. An
-   * image narrower than 378 pixels counts as 378 wide, since that is what resizing it costs.
+   * image narrower than the model's input (378 pixels for moondream1) counts as that wide, since
+   * that is what resizing it costs.
    * Default: 100 megapixels.
    */
   maxPixels?: number;
@@ -29,7 +30,7 @@ export interface DecodedImage {
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
-/** Side of moondream1's square vision input. */
+/** Side of moondream1's square vision input: preprocessImage's default (a model's own is md.info.vision.imageSize). */
 export const VISION_IMAGE_SIZE = 378;
 
 const SUPPORTED = 'JPEG, PNG, WebP, GIF, TIFF, AVIF and AV1-coded HEIF';
@@ -55,8 +56,11 @@ export function resolveDecodeOptions(options: unknown): ResolvedOptions {
   return { maxPixels: maxPixels ?? DEFAULT_MAX_PIXELS };
 }
 
-/** Decodes an image to raw RGB with PIL convert("RGB") semantics. */
-export async function decodeImage(input: ImageInput, options?: DecodeImageOptions): Promise<DecodedImage> {
+/**
+ * Decodes an image to raw RGB with PIL convert("RGB") semantics. `resizeSide` is the square the
+ * image will be resized to, which sets what resizing a narrow image costs (see maxPixels).
+ */
+export async function decodeImage(input: ImageInput, options?: DecodeImageOptions, resizeSide = VISION_IMAGE_SIZE): Promise<DecodedImage> {
   const { maxPixels } = resolveDecodeOptions(options);
   const source = await resolveSource(input);
   const sharp = await loadSharp();
@@ -64,7 +68,7 @@ export async function decodeImage(input: ImageInput, options?: DecodeImageOption
   // image gets our message (with the numbers and the option to change) rather than sharp's.
   const metadata = await guard(source, () => open(sharp, source, false).metadata());
   checkFormat(source, metadata);
-  checkSize(source, metadata, maxPixels);
+  checkSize(source, metadata, maxPixels, resizeSide);
 
   const pipeline = open(sharp, source, maxPixels);
   if (metadata.space === 'cmyk') {
@@ -174,7 +178,7 @@ function checkFormat(source: Source, metadata: Metadata): void {
   }
 }
 
-function checkSize(source: Source, metadata: Metadata, maxPixels: number): void {
+function checkSize(source: Source, metadata: Metadata, maxPixels: number, resizeSide: number): void {
   const { width, height } = metadata;
   if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1) {
     throw new MoondreamError('ERR_IMAGE_DECODE', `The image (${describeSource(source)}) has no valid size in its header (${width}x${height})`);
@@ -184,13 +188,14 @@ function checkSize(source: Source, metadata: Metadata, maxPixels: number): void 
       `The image (${describeSource(source)}) is ${width}x${height} = ${width * height} pixels, more than the limit of ` +
       `${maxPixels} (options.maxPixels). Raise the limit if this image is trusted and memory allows.`);
   }
-  // Pillow's resize (and so ours) widens every row to 378 pixels before shrinking the columns,
-  // so a narrow image costs as much as a 378-wide one: a 1x10^7 strip is a 3.8-gigapixel job.
-  const resizeCost = Math.max(width, VISION_IMAGE_SIZE) * height;
+  // Pillow's resize (and so ours) widens every row to the output width (378 for moondream1)
+  // before shrinking the columns, so a narrow image costs as much as a 378-wide one: a 1x10^7
+  // strip is a 3.8-gigapixel job.
+  const resizeCost = Math.max(width, resizeSide) * height;
   if (resizeCost > maxPixels) {
     throw new MoondreamError('ERR_IMAGE_DECODE',
-      `The image (${describeSource(source)}) is ${width}x${height}: narrower than ${VISION_IMAGE_SIZE} pixels, it is resized as ` +
-      `${VISION_IMAGE_SIZE}x${height} = ${resizeCost} pixels, more than the limit of ${maxPixels} (options.maxPixels). ` +
+      `The image (${describeSource(source)}) is ${width}x${height}: narrower than ${resizeSide} pixels, it is resized as ` +
+      `${resizeSide}x${height} = ${resizeCost} pixels, more than the limit of ${maxPixels} (options.maxPixels). ` +
       'Raise the limit if this image is trusted.');
   }
 }

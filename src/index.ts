@@ -4,6 +4,9 @@ export type {
   LoadOptions, ModelLoadOptions, SessionOptions, SessionInfo, GenerateOptions, GenerateResult, SamplingOptions, AnswerOptions, Answer,
 } from './api-types.js';
 export { ChatSession } from './chat.js';
+export type { BatchOptions, BatchProgress } from './batch/options.js';
+export type { BatchSummary } from './batch/progress.js';
+export type { BatchRecord, BatchAnswerRecord, BatchErrorRecord, BatchTimings } from './batch/records.js';
 export type { ChatTurn } from './prompt.js';
 export type { ModelInfo } from './model-info.js';
 export { EncodedImage, type EncodeTimings } from './encoded-image.js';
@@ -24,3 +27,5 @@ export {
   pullModel, defaultModelDir, findPulledModel, DEFAULT_HF_ENDPOINT, MOONDREAM1_REPO,
   type PullOptions, type PullProgress, type PulledModel, type ModelLocation,
 } from './hub.js';
+export { createServer, type MoondreamServer } from './server/create-server.js';
+export type { ServerOptions } from './server/options.js';

@@ -2,6 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MoondreamError, invalidArgument } from './errors.js';
+import { modelFileKind, modelFilePattern } from './model-file-names.js';
 
 export interface ModelFiles {
   /** The phi2 text model GGUF. */
@@ -11,9 +12,6 @@ export interface ModelFiles {
 }
 
 export type ModelSource = string | ModelFiles;
-
-const TEXT_FILE = /^moondream1-text-model-[a-z0-9_]+\.gguf$/i;
-const MMPROJ_FILE = /^moondream1-mmproj-[a-z0-9_]+\.gguf$/i;
 
 async function isDirectory(path: string): Promise<boolean> {
   try {
@@ -39,13 +37,13 @@ export async function resolveModelFiles(source: ModelSource): Promise<ModelFiles
     throw new MoondreamError('ERR_IO', `${source} is not a folder; pass a folder holding the GGUF pair, or { text, mmproj } paths`);
   }
   const entries = await readdir(source);
-  const texts = entries.filter((name) => TEXT_FILE.test(name)).sort();
-  const mmprojs = entries.filter((name) => MMPROJ_FILE.test(name)).sort();
+  const texts = entries.filter((name) => modelFileKind(name) === 'text').sort();
+  const mmprojs = entries.filter((name) => modelFileKind(name) === 'mmproj').sort();
   const pick = (found: string[], what: string): string => {
     if (found.length === 1) return join(source, found[0]!);
     const listed = found.length === 0 ? 'none' : found.join(', ');
     throw new MoondreamError('ERR_IO',
       `${source} must hold exactly one ${what} (found ${listed}); pass { text, mmproj } to choose`);
   };
-  return { text: pick(texts, 'moondream1-text-model-*.gguf'), mmproj: pick(mmprojs, 'moondream1-mmproj-*.gguf') };
+  return { text: pick(texts, modelFilePattern('text')), mmproj: pick(mmprojs, modelFilePattern('mmproj')) };
 }

@@ -4,6 +4,10 @@
 import { performance } from 'node:perf_hooks';
 import { abortedError, linkAbortSignal } from './abort.js';
 import type { Answer, AnswerOptions, GenerateOptions, GenerateResult, LoadOptions, SessionOptions } from './api-types.js';
+import { runBatch } from './batch/runner.js';
+import { resolveBatchOptions, type BatchOptions } from './batch/options.js';
+import type { BatchSummary } from './batch/progress.js';
+import type { BatchRecord } from './batch/records.js';
 import { addon } from './binding.js';
 import type { ChatSession } from './chat.js';
 import { EncodedImage } from './encoded-image.js';
@@ -25,7 +29,8 @@ export class Moondream implements SessionHost {
   private readonly encodeQueue = new SerialQueue();
   /** Abort flags of the encodes running or queued now: dispose() raises them. */
   private readonly inFlight = new Set<NativeAbortFlag>();
-  private readonly sessions = new Set<MoondreamSession>();
+  /** Live sessions, for dispose(); weak, so a session dropped without dispose() can be collected. */
+  private readonly sessions = new Set<WeakRef<MoondreamSession>>();
   private defaultSession: MoondreamSession | undefined;
   private readonly cachedInfo: ModelInfo;
   private nextImageId = 1;
@@ -78,7 +83,8 @@ export class Moondream implements SessionHost {
       throw fromNativeError(error);
     }
     const session = new MoondreamSession(created, this);
-    this.sessions.add(session);
+    for (const ref of this.sessions) if (ref.deref() === undefined) this.sessions.delete(ref);
+    this.sessions.add(new WeakRef(session));
     return session;
   }
 
@@ -96,19 +102,52 @@ export class Moondream implements SessionHost {
 
   /**
    * Decodes an image (path, Buffer, Uint8Array, ArrayBuffer or sharp instance; JPEG, PNG, WebP,
-   * GIF, AVIF, TIFF), preprocesses it exactly as moondream1 does and encodes it with the vision
-   * tower. The result can be asked any number of questions, on any session of this model.
+   * GIF, AVIF, TIFF), preprocesses it exactly as moondream1 does (with the side, mean and std of
+   * this model's mmproj) and encodes it with the vision tower. The result can be asked any number of questions, on any session of this model.
    */
   async encodeImage(input: ImageInput, options?: { signal?: AbortSignal; maxPixels?: number }): Promise<EncodedImage> {
     const o = optionsObject(options, 'options');
     const signal = optionalSignal(o.signal, 'options.signal');
     const maxPixels = optionalInteger(o.maxPixels, 'options.maxPixels', 1, Number.MAX_SAFE_INTEGER);
-    if (!this.info.vision) {
-      throw new MoondreamError('ERR_INVALID_ARGUMENT', 'This model was loaded without its mmproj file, so it cannot encode images');
-    }
+    this.requireVision();
     if (signal?.aborted) throw abortedError();
     const start = performance.now();
-    const pixels = await preprocessImage(input, maxPixels === undefined ? {} : { maxPixels });
+    const pixels = await this.preprocess(input, maxPixels === undefined ? {} : { maxPixels });
+    return this.encodeImagePixels(pixels, start, signal);
+  }
+
+  /**
+   * The first half of encodeImage(): decodes and preprocesses an image for this model's vision
+   * tower (its mmproj's image size, mean and std), on the libuv pool, not the compute threads.
+   */
+  async preprocess(input: ImageInput, options?: { maxPixels?: number }): Promise<Float32Array> {
+    const maxPixels = optionalInteger(optionsObject(options, 'options').maxPixels, 'options.maxPixels', 1, Number.MAX_SAFE_INTEGER);
+    const vision = this.requireVision();
+    const { imageSize, imageMean, imageStd } = vision;
+    return preprocessImage(input, { imageSize, imageMean, imageStd, ...(maxPixels === undefined ? {} : { maxPixels }) });
+  }
+
+  /**
+   * The second half of encodeImage(): pixels from preprocess() to an EncodedImage. With the
+   * two halves apart, the next image can be decoded and preprocessed while this one is encoded
+   * and asked about (the batch runner does so).
+   */
+  async encodePreprocessed(pixels: Float32Array, options?: { signal?: AbortSignal }): Promise<EncodedImage> {
+    const signal = optionalSignal(optionsObject(options, 'options').signal, 'options.signal');
+    if (!(pixels instanceof Float32Array)) throw invalidArgument('pixels', 'a Float32Array from preprocess()', pixels);
+    this.requireVision();
+    return this.encodeImagePixels(pixels, performance.now(), signal);
+  }
+
+  private requireVision(): NonNullable<ModelInfo['vision']> {
+    const vision = this.info.vision;
+    if (!vision) {
+      throw new MoondreamError('ERR_INVALID_ARGUMENT', 'This model was loaded without its mmproj file, so it cannot encode images');
+    }
+    return vision;
+  }
+
+  private async encodeImagePixels(pixels: Float32Array, start: number, signal: AbortSignal | undefined): Promise<EncodedImage> {
     const preprocessed = performance.now();
     if (signal?.aborted) throw abortedError();
     const encoded = await this.encodePixels(pixels, signal ? { signal } : {});
@@ -139,6 +178,17 @@ export class Moondream implements SessionHost {
         link.dispose();
       }
     });
+  }
+
+  /**
+   * Asks the same questions about many images: `inputs` are files, folders (walked recursively),
+   * glob patterns or list files (*.txt, one path a line). Yields one result or error per (file,
+   * question) as it is known and returns the run's summary. With `out`, results are appended to a
+   * JSONL file and a rerun skips what it already holds. Runs on a session of its own.
+   */
+  batch(inputs: string | readonly string[], options?: BatchOptions): AsyncGenerator<BatchRecord, BatchSummary, undefined> {
+    this.use();
+    return runBatch(this, resolveBatchOptions(inputs, options, this.cachedInfo.prompt.captionQuestion));
   }
 
   // ---- the default session's conversation ----------------------------------------------------------
@@ -185,7 +235,7 @@ export class Moondream implements SessionHost {
    */
   dispose(): void {
     if (!this.native) return;
-    for (const session of [...this.sessions]) session.dispose();
+    for (const ref of [...this.sessions]) ref.deref()?.dispose();
     for (const flag of this.inFlight) flag.abort();
     this.native.dispose();
     this.native = null;
@@ -198,7 +248,7 @@ export class Moondream implements SessionHost {
 
   /** @internal */
   forgetSession(session: MoondreamSession): void {
-    this.sessions.delete(session);
+    for (const ref of this.sessions) if (ref.deref() === session) this.sessions.delete(ref);
     if (this.defaultSession === session) this.defaultSession = undefined;
   }
 

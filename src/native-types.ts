@@ -32,6 +32,7 @@ export interface ModelInfo {
     revision: string;
   };
   vision: null | {
+    /** Side of the square vision input in pixels, from the mmproj (378 for moondream1); preprocessing resizes to it. */
     imageSize: number;
     patchSize: number;
     embeddingLength: number;
@@ -48,7 +49,9 @@ export interface ModelInfo {
     ffnNamesSwapped: boolean;
     gelu: 'erf' | 'tanh';
     projectorGelu: 'erf' | 'tanh';
-    resize: 'stretch' | 'letterbox';
+    /** How images reach the square input: always "stretch" (no crop, no padding), moondream1's way. */
+    resize: 'stretch';
+    /** Per-channel normalisation (v / 255 - mean) / std, from the mmproj; preprocessing applies it. */
     imageMean: number[];
     imageStd: number[];
   };
@@ -179,6 +182,9 @@ export interface NativeGenerateResult {
 
 export interface NativeLoadOptions {
   threads?: number;
+  /** LoadParams::repack_weights / vnni_kernel (native/include/moondream.h). */
+  repackWeights?: boolean;
+  vnniKernel?: boolean;
 }
 
 export interface NativeSessionOptions {
@@ -252,8 +258,16 @@ export interface NativeTokenizer {
   answerPieces(ids: Int32Array, stripSuffixes: string[]): { pieces: string[]; answer: string };
 }
 
+/** The GGUF names table the addon was compiled with, shaped like native/gguf_names.json's
+ * layerPlaceholder and names: { group: { id: name } }. */
+export interface CompiledGgufNames {
+  layerPlaceholder: string;
+  names: Record<string, Record<string, string>>;
+}
+
 /** What build/Release/moondream_ggml.node exports (native/addon/addon.cpp). */
 export interface NativeAddon {
+  ggufNames(): CompiledGgufNames;
   ggmlInfo(): NativeGgmlInfo;
   ggmlTypeTraits(): NativeGgmlTypeTraits[];
   /** Loads ggml's CPU backend if nothing has yet, and says which one and why. */
@@ -266,8 +280,9 @@ export interface NativeAddon {
   probeMachine(threads: number, readBytes: number): Promise<MachineProbe>;
   /** native/src/vnni_matrix_check.cpp: our VNNI matmul against ggml's on seeded random data (tests). */
   vnniMatrixCheck(typeId: number, k: number, n: number, m: number, seed: number, threads: number): { supported: boolean; maxRelativeDifference: number };
-  /** Pillow-exact resize to 378x378 + normalisation: 3*378*378 floats, CHW (native/src/preprocess.cpp). */
-  preprocessRgb(rgb: Uint8Array, width: number, height: number): Promise<Float32Array>;
+  /** Pillow-exact resize to imageSize x imageSize + normalisation: 3*imageSize^2 floats, CHW (native/src/preprocess.cpp). */
+  preprocessRgb(rgb: Uint8Array, width: number, height: number,
+    params: { imageSize: number; imageMean: readonly number[]; imageStd: readonly number[] }): Promise<Float32Array>;
   /** Pillow-exact bicubic resize of raw RGB, uint8 result (tests). */
   resizeRgb(rgb: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Promise<Uint8Array>;
   Tokenizer: new () => NativeTokenizer;

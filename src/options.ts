@@ -21,6 +21,12 @@ export function optionalNumber(value: unknown, name: string, min: number, max: n
   return value;
 }
 
+export function optionalBoolean(value: unknown, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw invalidArgument(name, 'a boolean', value);
+  return value;
+}
+
 export function optionalFunction<T extends (...args: never[]) => unknown>(value: unknown, name: string): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') throw invalidArgument(name, 'a function', value);
@@ -110,8 +116,14 @@ export function sessionOptions(o: Record<string, unknown>): NativeSessionOptions
 
 /** The model's own load options in `o`. */
 export function modelLoadOptions(o: Record<string, unknown>): NativeLoadOptions {
+  const out: NativeLoadOptions = {};
   const threads = optionalInteger(o.threads, 'options.threads', 1, 1024);
-  return threads === undefined ? {} : { threads };
+  const repackWeights = optionalBoolean(o.repackWeights, 'options.repackWeights');
+  const vnniKernel = optionalBoolean(o.vnniKernel, 'options.vnniKernel');
+  if (threads !== undefined) out.threads = threads;
+  if (repackWeights !== undefined) out.repackWeights = repackWeights;
+  if (vnniKernel !== undefined) out.vnniKernel = vnniKernel;
+  return out;
 }
 
 /** `onPiece`, or its deprecated alias `onToken`; not both. */

@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("ggmlTypeTraits", Napi::Function::New(env, GgmlTypeTraitsBinding, "ggmlTypeTraits"));
     exports.Set("cpuBackend", Napi::Function::New(env, CpuBackendBinding, "cpuBackend"));
     exports.Set("readGgufInfo", Napi::Function::New(env, ReadGgufInfoBinding, "readGgufInfo"));
+    exports.Set("ggufNames", Napi::Function::New(env, GgufNamesBinding, "ggufNames"));
     exports.Set("quantize", Napi::Function::New(env, QuantizeBinding, "quantize"));
     exports.Set("probeMachine", Napi::Function::New(env, ProbeMachineBinding, "probeMachine"));
     exports.Set("vnniMatrixCheck", Napi::Function::New(env, VnniMatrixCheckBinding, "vnniMatrixCheck"));

@@ -11,6 +11,7 @@ Napi::Value GgmlInfoBinding(const Napi::CallbackInfo & info);
 Napi::Value GgmlTypeTraitsBinding(const Napi::CallbackInfo & info);
 Napi::Value CpuBackendBinding(const Napi::CallbackInfo & info);
 Napi::Value ReadGgufInfoBinding(const Napi::CallbackInfo & info);
+Napi::Value GgufNamesBinding(const Napi::CallbackInfo & info);
 Napi::Value QuantizeBinding(const Napi::CallbackInfo & info);
 Napi::Value ProbeMachineBinding(const Napi::CallbackInfo & info);
 Napi::Value VnniMatrixCheckBinding(const Napi::CallbackInfo & info);

@@ -1,4 +1,5 @@
 #include "bindings.h"
+#include "moondream_tools.h"
 
 namespace moondream::addon {
 

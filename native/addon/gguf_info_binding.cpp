@@ -1,6 +1,7 @@
 // readGgufInfo(path): parses on a libuv worker thread, builds the JS object on the JS thread.
 #include "async_work.h"
 #include "bindings.h"
+#include "moondream_tools.h"
 #include "js_errors.h"
 
 namespace moondream::addon {

@@ -60,7 +60,7 @@ Napi::Object model_info_to_js(Napi::Env env, const ModelInfo & info) {
     vision.Set("ffnNamesSwapped", hp.ffn_names_swapped);
     vision.Set("gelu", gelu_name(info.vision_profile.vision_gelu));
     vision.Set("projectorGelu", gelu_name(info.vision_profile.projector_gelu));
-    vision.Set("resize", info.vision_profile.resize == ResizeMode::stretch ? "stretch" : "letterbox");
+    vision.Set("resize", "stretch");  // the only ResizeMode
     Napi::Array mean = Napi::Array::New(env, 3);
     Napi::Array std = Napi::Array::New(env, 3);
     for (uint32_t c = 0; c < 3; ++c) {

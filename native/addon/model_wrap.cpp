@@ -99,7 +99,12 @@ Napi::Value LoadModelBinding(const Napi::CallbackInfo & info) {
     LoadParams params;
     params.text_path = info[0].As<Napi::String>().Utf8Value();
     params.mmproj_path = info[1].As<Napi::String>().Utf8Value();
-    if (info.Length() > 2 && info[2].IsObject()) params.n_threads = int(number_option(info[2].As<Napi::Object>(), "threads", 0));
+    if (info.Length() > 2 && info[2].IsObject()) {
+        const Napi::Object options = info[2].As<Napi::Object>();
+        params.n_threads = int(number_option(options, "threads", 0));
+        params.repack_weights = bool_option(options, "repackWeights", true);
+        params.vnni_kernel = bool_option(options, "vnniKernel", true);
+    }
     return PromiseWorker<std::shared_ptr<Model>>::queue(
         env, "moondream:loadModel", [params]() { return load_model(params); },
         [](Napi::Env env, std::shared_ptr<Model> & model) -> Napi::Value { return ModelWrap::wrap(env, std::move(model)); });

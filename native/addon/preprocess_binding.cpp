@@ -1,6 +1,7 @@
-// preprocessRgb(rgb, width, height) -> Promise<Float32Array> and, for tests,
-// resizeRgb(rgb, width, height, outWidth, outHeight) -> Promise<Uint8Array>. The work runs on a
-// libuv worker thread; the JS array is kept alive by a reference until the worker is done.
+// preprocessRgb(rgb, width, height, { imageSize, imageMean, imageStd }) -> Promise<Float32Array>
+// and, for tests, resizeRgb(rgb, width, height, outWidth, outHeight) -> Promise<Uint8Array>. The
+// work runs on a libuv worker thread; the JS array is kept alive by a reference until it is done.
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -8,6 +9,7 @@
 #include "async_work.h"
 #include "bindings.h"
 #include "js_errors.h"
+#include "moondream_testing.h"
 
 namespace moondream::addon {
 
@@ -60,14 +62,45 @@ Napi::Value queue(Napi::Env env, const char * name, Napi::Uint8Array rgb, Comput
         {rgb});
 }
 
+constexpr const char * kPreprocessSignature =
+    "preprocessRgb(rgb: Uint8Array, width: number, height: number, { imageSize: number, imageMean: number[3], imageStd: number[3] })";
+
+// Three numbers of a JS array into `out`; the core checks their ranges.
+bool read_channels(const Napi::Value & value, float * out) {
+    if (!value.IsArray()) return false;
+    Napi::Array array = value.As<Napi::Array>();
+    if (array.Length() != 3) return false;
+    for (uint32_t c = 0; c < 3; ++c) {
+        Napi::Value item = array.Get(c);
+        if (!item.IsNumber()) return false;
+        out[c] = float(item.As<Napi::Number>().DoubleValue());
+    }
+    return true;
+}
+
+PreprocessParams preprocess_params_arg(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[3].IsObject()) throw invalid_argument(env, std::string("expected ") + kPreprocessSignature);
+    Napi::Object object = info[3].As<Napi::Object>();
+    PreprocessParams params;
+    std::optional<int64_t> side = integer_arg(object.Get("imageSize"));
+    if (!side || *side < 1 || *side > INT32_MAX || !read_channels(object.Get("imageMean"), params.mean) ||
+        !read_channels(object.Get("imageStd"), params.std)) {
+        throw invalid_argument(env, std::string("expected ") + kPreprocessSignature);
+    }
+    params.image_size = int(*side);
+    return params;
+}
+
 }  // namespace
 
 Napi::Value PreprocessRgbBinding(const Napi::CallbackInfo & info) {
-    RgbArgs args = rgb_args(info, "preprocessRgb(rgb: Uint8Array, width: number, height: number)", 2);
+    RgbArgs args = rgb_args(info, kPreprocessSignature, 2);
     const int64_t width = args.sizes[0];
     const int64_t height = args.sizes[1];
+    const PreprocessParams params = preprocess_params_arg(info);
     return queue<float, Napi::Float32Array>(info.Env(), "moondream:preprocessRgb", args.rgb,
-        [width, height](const uint8_t * data, size_t size) { return preprocess_rgb(data, size, width, height); });
+        [width, height, params](const uint8_t * data, size_t size) { return preprocess_rgb(data, size, width, height, params); });
 }
 
 Napi::Value ResizeRgbBinding(const Napi::CallbackInfo & info) {

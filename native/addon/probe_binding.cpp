@@ -1,6 +1,7 @@
 // probeMachine(threads, readBytes): the machine probe on a worker thread (it runs about a second).
 #include "async_work.h"
 #include "bindings.h"
+#include "moondream_tools.h"
 #include "js_errors.h"
 
 namespace moondream::addon {

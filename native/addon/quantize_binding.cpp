@@ -4,6 +4,7 @@
 
 #include "async_work.h"
 #include "bindings.h"
+#include "moondream_tools.h"
 #include "js_errors.h"
 
 namespace moondream::addon {

@@ -7,6 +7,7 @@
 #include "async_work.h"
 #include "bindings.h"
 #include "js_errors.h"
+#include "moondream_testing.h"
 
 namespace moondream::addon {
 

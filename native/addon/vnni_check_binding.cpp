@@ -1,6 +1,7 @@
 // vnniMatrixCheck(typeId, k, n, m, seed, threads): check_vnni_matrix for the tests (small sizes, synchronous).
 #include "bindings.h"
 #include "js_errors.h"
+#include "moondream_testing.h"
 
 namespace moondream::addon {
 

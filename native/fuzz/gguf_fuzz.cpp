@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-#include "moondream.h"
+#include "moondream_tools.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t * data, size_t size) {
     const int fd = memfd_create("gguf-fuzz", 0);

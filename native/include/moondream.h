@@ -1,6 +1,12 @@
-// moondream-ggml native API: plain C++17, no Node types. The N-API layer (native/addon) only
-// translates these values to JavaScript. Errors are returned as values, never thrown across this
-// boundary, so a bad file or argument can always become a typed JS error instead of an abort.
+// moondream-ggml runtime API: load a model, open a session, encode an image, answer a question.
+// Plain C++17, no Node types: a C++ program embeds the runtime with this header alone (see
+// native/test/runtime_smoke.cpp). The N-API layer (native/addon) only translates these values to
+// JavaScript. Errors are returned as values, never thrown across this boundary, so a bad file or
+// argument can always become a typed JS error instead of an abort.
+//
+// Two more headers build on this one: moondream_tools.h (ggml build facts, GGUF inspection,
+// quantization, the machine probe: the converter, CLI and benchmark) and moondream_testing.h
+// (kernel self-checks and the pieces of answering exposed so tests can check them one by one).
 #pragma once
 
 #include <atomic>
@@ -56,78 +62,8 @@ private:
 // No value, or the error: what operations that only succeed or fail return.
 using Status = std::optional<Error>;
 
-// ---- ggml build and machine facts --------------------------------------------------------------
-
-struct CpuFeature {
-    std::string name;  // "AVX2", "FMA", "F16C", "AVX512", ...
-    bool present;
-};
-
-struct GgmlTypeTraits {
-    int id;
-    std::string name;      // ggml's own name: "f32", "q4_0", ...
-    int64_t block_size;    // elements per block
-    uint64_t type_size;    // bytes per block
-    bool quantized;
-};
-
-struct GgmlInfo {
-    std::string ggml_commit;   // llama.cpp commit the vendored ggml came from
-    std::string ggml_version;  // ggml's own version string
-    std::vector<CpuFeature> cpu_features;
-    int physical_cores;        // default thread count
-    int logical_cpus;
-};
-
-GgmlInfo ggml_info();
-
-// Every ggml type that has a real layout (removed type ids are skipped).
-std::vector<GgmlTypeTraits> list_ggml_types();
-
-// Physical cores of this machine (hyper-threads not counted); at least 1.
+// Physical cores of this machine (hyper-threads not counted); at least 1. The default thread count.
 int physical_core_count();
-
-// ---- GGUF metadata -----------------------------------------------------------------------------
-
-// Numbering follows GGUF's own type ids.
-enum class GgufType : int {
-    uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6,
-    boolean = 7, string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12,
-};
-
-const char * gguf_type_label(GgufType type);  // "uint8", ..., "bool", "string", "array"
-
-// One scalar: unsigned ints as uint64_t, signed as int64_t, floats as double.
-using GgufScalar = std::variant<uint64_t, int64_t, double, bool, std::string>;
-
-struct GgufValue {
-    GgufType type;                  // GgufType::array for arrays
-    GgufType item_type;             // element type for arrays, == type otherwise
-    std::vector<GgufScalar> items;  // one element for scalars
-};
-
-struct GgufTensorInfo {
-    std::string name;
-    int type;                    // ggml_type id
-    std::string type_name;       // ggml's name for it
-    std::vector<int64_t> shape;  // ggml ne order (fastest first), trailing 1s dropped, >= 1 dim
-    uint64_t offset;             // from the start of the data section
-    uint64_t size;               // bytes
-};
-
-struct GgufInfo {
-    uint32_t version;
-    uint64_t alignment;
-    uint64_t data_offset;  // absolute file offset of the data section
-    uint64_t file_size;
-    std::vector<std::pair<std::string, GgufValue>> metadata;  // in file order
-    std::vector<GgufTensorInfo> tensors;                       // in file order
-};
-
-// Reads and validates a GGUF file's header, metadata and tensor table (not the tensor data).
-// Fails with ErrorCode::io when the file cannot be read, ErrorCode::model_format when it is not a
-// well-formed GGUF file (the message says what is wrong).
-Result<GgufInfo> read_gguf_info(const std::string & path);
 
 // ---- models ------------------------------------------------------------------------------------
 
@@ -144,7 +80,9 @@ struct TextHparams {
 };
 
 enum class Gelu { erf, tanh };
-enum class ResizeMode { stretch, letterbox };
+// How an image is brought to the vision input's square. Only stretch (moondream1's: no crop, no
+// padding) exists; a file asking for anything else fails to load with ERR_MODEL_FORMAT.
+enum class ResizeMode { stretch };
 
 struct VisionHparams {
     int image_size = 0;
@@ -189,6 +127,14 @@ struct LoadParams {
     // The model's compute budget: every session and the vision encoder share one pool of this
     // many threads, and take turns on it graph by graph. 0: the physical core count.
     int n_threads = 0;
+    // Matmul weights ggml has a faster CPU layout for (its CPU_REPACK buffer type) are copied into
+    // it at load. false keeps them memory-mapped as stored (less memory, slower prefill).
+    // The environment variable MOONDREAM_DISABLE_REPACK (any value) overrides this to false.
+    bool repack_weights = true;
+    // q8_0 and q4_0 matmul weights are repacked for our AVX-512 VNNI kernel on CPUs that have it
+    // (elsewhere this does nothing). false leaves them to ggml's kernels. The environment variable
+    // MOONDREAM_DISABLE_VNNI_MATRIX (any value) overrides this to false.
+    bool vnni_kernel = true;
 };
 
 struct ModelInfo {
@@ -337,60 +283,56 @@ Result<ImageEmbeddings> encode_image(Model & model, const float * pixels, size_t
 // The same, through a session's model.
 Result<ImageEmbeddings> encode_image(Session & session, const float * pixels, size_t n_values, const std::atomic<bool> * abort);
 
-// ---- quantization (for the converter) ---------------------------------------------------------
-
-// Converts `n_rows` rows of `n_per_row` f32 values into ggml type `type` (f32, f16, bf16 or a
-// quantized type that needs no importance matrix) with ggml's own kernels, so the bits equal
-// llama-quantize's. Rows are split across `n_threads`.
-Result<std::vector<uint8_t>> quantize_rows(int type, const float * data, int64_t n_rows, int64_t n_per_row, int n_threads);
-
-// ---- self-check of the VNNI matmul kernel (tests) --------------------------------------------------
-
-struct VnniCheck {
-    bool supported = false;              // this CPU runs the kernel (else nothing was compared)
-    double max_relative_difference = 0;  // max |ours - ggml| / max |ggml| over the [n, m] result
-};
-
-// Multiplies a seeded random q8_0 or q4_0 weight [k, n] by random activations [k, m] with our
-// VNNI kernel and with ggml's mul_mat, and compares.
-Result<VnniCheck> check_vnni_matrix(int type, int64_t k, int64_t n, int64_t m, uint64_t seed, int n_threads);
-
-// ---- machine probe (the benchmark's bounds) -------------------------------------------------------
-
-struct MachineProbe {
-    int threads = 0;
-    double read_bytes_per_second = 0;  // streaming reads of a buffer far larger than the caches
-    double fp32_flops_per_second = 0;  // fused multiply-adds, 2 FLOPs each, widest vectors available
-    double int8_ops_per_second = 0;    // u8 x s8 multiply-adds into i32, 2 ops each (0: no SIMD path)
-    std::string fp32_isa;
-    std::string int8_isa;
-};
-
-// Measures the limits `n_threads` threads reach, reading `read_bytes` (at least 64 MiB). Takes
-// about a second; run it on an otherwise idle machine.
-Result<MachineProbe> probe_machine(int n_threads, size_t read_bytes);
-
 // ---- image preprocessing (spec: moondream1 §3) ---------------------------------------------------
 
-// moondream1's vision input is a 378x378 RGB image, stretched (no crop, no padding).
-constexpr int vision_image_size = 378;
+// The vision input: an image_size x image_size RGB image (stretched: no crop, no padding), each
+// channel c normalised as (v / 255 - mean[c]) / std[c]. The mmproj's clip.vision.image_size,
+// image_mean and image_std give the values (moondream1: 378, 0.5, 0.5).
+struct PreprocessParams {
+    int image_size = 0;
+    float mean[3] = {0, 0, 0};
+    float std[3] = {1, 1, 1};
+};
+
+// A vision model's preprocessing: preprocess_params(describe_model(model).vision).
+PreprocessParams preprocess_params(const VisionHparams & vision);
 
 // Bounds on the sizes the resampler accepts. A side above max_resample_side is rejected before
 // anything is allocated; the output is capped because its accumulators are 12 bytes per pixel.
 constexpr int64_t max_resample_side = int64_t(1) << 24;
 constexpr int64_t max_resample_output_pixels = int64_t(1) << 24;
 
-// Pillow's Image.resize(size, BICUBIC) of 8-bit RGB, bit for bit: antialiased separable bicubic
-// (a = -0.5), 22-bit fixed-point weights, horizontal pass first with a uint8 result between the
-// passes, a pass skipped where that side keeps its size. `rgb` holds width*height pixels, 3 bytes
-// each, row by row. Returns out_width*out_height*3 bytes in the same layout. Memory stays
-// proportional to the input and output sizes, whatever their aspect ratios.
-Result<std::vector<uint8_t>> resize_rgb_bicubic(const uint8_t * rgb, size_t size, int64_t width, int64_t height,
-                                                int64_t out_width, int64_t out_height);
+// Pillow's resize((image_size, image_size), BICUBIC) of 8-bit RGB, then torch's
+// ToDtype(float32, scale=True) and Normalize(mean, std), bit for bit. `rgb` holds width*height
+// pixels, 3 bytes each, row by row. Returns 3 * image_size^2 floats, channel planes R, G, B.
+// ERR_INVALID_ARGUMENT for impossible sizes or params, ERR_OUT_OF_MEMORY when memory runs out.
+Result<std::vector<float>> preprocess_rgb(const uint8_t * rgb, size_t size, int64_t width, int64_t height,
+                                          const PreprocessParams & params);
 
-// The vision encoder's input: resize_rgb_bicubic to 378x378, then torch's ToDtype(scale=True) and
-// Normalize(0.5, 0.5) bit for bit. Returns 3*378*378 floats in [-1, 1], channel planes R, G, B.
-Result<std::vector<float>> preprocess_rgb(const uint8_t * rgb, size_t size, int64_t width, int64_t height);
+// preprocess_rgb with the model's params, then encode_image: raw RGB in, image rows out.
+Result<ImageEmbeddings> encode_rgb(Model & model, const uint8_t * rgb, size_t size, int64_t width, int64_t height,
+                                   const std::atomic<bool> * abort);
+// The same, through a session's model.
+Result<ImageEmbeddings> encode_rgb(Session & session, const uint8_t * rgb, size_t size, int64_t width, int64_t height,
+                                   const std::atomic<bool> * abort);
+
+// ---- prompts -----------------------------------------------------------------------------------
+
+struct ChatTurn {
+    std::string question;
+    std::string answer;
+};
+
+// The tokens around the image rows: AnswerRequest::prefix_tokens and suffix_tokens.
+struct PromptTokens {
+    std::vector<int32_t> prefix;
+    std::vector<int32_t> suffix;
+};
+
+// The model's prompt (spec §7.1-7.2) for `question` after `history`: BOS and the template's text
+// before {image} tokenized as one segment, the text after it (history turns, question) as another,
+// so no token spans the image. Placeholders are filled in one pass: braces in user text stay text.
+PromptTokens build_prompt(const Model & model, std::string_view question, const std::vector<ChatTurn> & history = {});
 
 // ---- Tokenizer ---------------------------------------------------------------------------------
 
@@ -447,14 +389,5 @@ private:
     bool skip_special_;
     std::string pending_;  // the valid start of an unfinished character (at most 3 bytes)
 };
-
-// What answering streams for these generated ids (answer_question's pieces, without a model): the
-// pieces in order and the final post-processed answer they concatenate to.
-struct AnswerPieces {
-    std::vector<std::string> pieces;
-    std::string answer;
-};
-AnswerPieces stream_answer_pieces(const Tokenizer & tokenizer, const std::vector<int32_t> & ids,
-                                  const std::vector<std::string> & strip_suffixes);
 
 }  // namespace moondream

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "moondream_testing.h"
+
 namespace moondream {
 
 namespace {

@@ -4,8 +4,11 @@
 #include <string>
 
 #include "cpu_level.h"
+#include "decode_attention.h"
+#include "f16_matrix.h"
 #include "log_capture.h"
 #include "moondream_cpu.h"
+#include "vision_attention.h"
 #include "vnni_matrix.h"
 
 #ifdef MOONDREAM_CPU_BACKEND_DL
@@ -230,6 +233,8 @@ Result<const CpuBackendApi *> cpu_backend_api() {
 
 CpuBackendReport cpu_backend_report() { return load_state().report; }
 
-std::vector<KernelReport> kernel_reports() { return {VnniMatrix::cpu_choice()}; }
+std::vector<KernelReport> kernel_reports() {
+    return {VnniMatrix::cpu_choice(), F16Matrix::cpu_choice(), vision_attention_cpu_choice(), decode_attention_cpu_choice()};
+}
 
 }  // namespace moondream

@@ -47,6 +47,27 @@ const Result<CpuCap> & cpu_cap() {
     return cap;
 }
 
+KernelReport avx512_kernel_choice(const char * name, bool cpu_has, const char * features, const char * use,
+                                  const char * disable_variable) {
+    KernelReport report;
+    report.name = name;
+    const Result<CpuCap> & cap = cpu_cap();
+    if (!cpu_has) {
+        report.reason = std::string("this CPU lacks one of ") + features + ", so ggml's own kernels run";
+    } else if (!cap.ok()) {
+        report.reason = cap.error().message;
+    } else if (!cap.value().allows(CpuLevel::avx512)) {
+        report.reason = std::string(kEnvironmentVariable) + "=" + cpu_level_name(*cap.value().level) +
+                        " is below avx512, so ggml's own kernels run";
+    } else if (disable_variable != nullptr && std::getenv(disable_variable) != nullptr) {
+        report.reason = std::string(disable_variable) + " is set, so ggml's own kernels run";
+    } else {
+        report.chosen = true;
+        report.reason = std::string("this CPU has ") + features + ": " + use;
+    }
+    return report;
+}
+
 std::optional<CpuLevel> cpu_variant_level(std::string_view variant) {
     for (const VariantLevel & entry : kX86Variants) {
         if (entry.variant == variant) return entry.level;

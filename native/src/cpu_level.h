@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "moondream.h"
+#include "moondream_cpu.h"
 
 namespace moondream {
 
@@ -30,5 +31,12 @@ const Result<CpuCap> & cpu_cap();
 // The level one of ggml's x86 CPU variants needs ("haswell" -> avx2); empty for names ggml may
 // add later or other architectures' variants, which only an uncapped process loads.
 std::optional<CpuLevel> cpu_variant_level(std::string_view variant);
+
+// Whether one of our own AVX-512 kernels runs in this process, and why: the CPU has the
+// instructions it is compiled for (`cpu_has`, from CPUID; `features` names them, "AVX-512 F, BW and
+// VNNI"), MOONDREAM_CPU_LEVEL allows avx512, and `disable_variable` (when given) is unset. `use`
+// says what runs it when chosen.
+KernelReport avx512_kernel_choice(const char * name, bool cpu_has, const char * features, const char * use,
+                                  const char * disable_variable = nullptr);
 
 }  // namespace moondream

@@ -4,7 +4,7 @@
 
 #include "cpu_backend_loader.h"
 #include "ggml.h"
-#include "moondream.h"
+#include "moondream_tools.h"
 
 namespace moondream {
 

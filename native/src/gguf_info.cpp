@@ -6,7 +6,7 @@
 #include "little_endian.h"
 #include "ggml.h"
 #include "gguf.h"
-#include "moondream.h"
+#include "moondream_tools.h"
 
 namespace moondream {
 

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "moondream.h"
+#include "moondream_tools.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* locals.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <new>
 #include <thread>
 
@@ -10,12 +11,27 @@
 
 namespace moondream {
 
-Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> & weights) {
+WeightPlacement weight_placement(const LoadParams & params) {
+    WeightPlacement placement;
+    placement.ggml_repack = params.repack_weights && std::getenv("MOONDREAM_DISABLE_REPACK") == nullptr;
+    placement.vnni_kernel = params.vnni_kernel && std::getenv("MOONDREAM_DISABLE_VNNI_MATRIX") == nullptr;
+    return placement;
+}
+
+Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> & weights, const WeightPlacement & placement) {
     // Weights our kernel takes are left out of ggml's repacking (one packed copy is enough).
     std::vector<ggml_tensor *> ours;
+    std::vector<ggml_tensor *> halves;
     std::vector<ggml_tensor *> ggmls;
-    for (ggml_tensor * w : weights) (VnniMatrix::supports(w) ? ours : ggmls).push_back(w);
-    MD_RETURN_IF_ERROR(file.map_weights(ggmls));
+    // vnniKernel: false (or MOONDREAM_DISABLE_VNNI_MATRIX) leaves every weight to ggml, ours included.
+    for (ggml_tensor * w : weights) {
+        (!placement.vnni_kernel ? ggmls : VnniMatrix::supports(w) ? ours : F16Matrix::supports(w) ? halves : ggmls).push_back(w);
+    }
+    MD_RETURN_IF_ERROR(file.map_weights(placement.ggml_repack ? ggmls : std::vector<ggml_tensor *>{}));
+    // f16 weights are read where they are mapped: nothing to copy.
+    for (ggml_tensor * w : halves) {
+        if (auto wrapped = F16Matrix::wrap(w)) f16_.emplace(w, std::move(wrapped));
+    }
 
     // Packing reads the whole mapped weight once: spread the tensors over the cores (a full q8_0
     // text model packs in about 1 s on one).
@@ -39,8 +55,7 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
     work();
     for (std::thread & t : threads) t.join();
     if (out_of_memory) return Error{ErrorCode::out_of_memory, "not enough memory to repack the weights of '" + file.path() + "'"};
-    // pack() re-checks supports(); a weight it declined (the environment changed meanwhile) stays
-    // with ggml, mapped in place.
+    // pack() re-checks supports(); a weight it declined stays with ggml, mapped in place.
     for (size_t i = 0; i < ours.size(); ++i) {
         if (packed[i]) vnni_.emplace(ours[i], std::move(packed[i]));
     }
@@ -48,15 +63,30 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
 }
 
 ggml_tensor * MatmulWeights::linear(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias) const {
-    auto it = vnni_.find(weight);
-    // The kernel reads f32 rows of contiguous values and adds an f32 bias of n contiguous values
+    // Our kernels read f32 rows of contiguous values and add an f32 bias of n contiguous values
     // (what the loaders check and the graphs build); anything else goes to ggml.
     const bool rows_fit = x->type == GGML_TYPE_F32 && x->nb[0] == sizeof(float) && x->ne[2] == 1 && x->ne[3] == 1;
-    if (it == vnni_.end() || !rows_fit) return moondream::linear(ctx, x, weight, bias);
     const bool bias_fits = bias == nullptr || (bias->type == GGML_TYPE_F32 && ggml_is_contiguous(bias) && bias->ne[0] == weight->ne[1] &&
                                                ggml_nelements(bias) == bias->ne[0]);
-    if (!bias_fits) return ggml_add(ctx, it->second->mul_mat(ctx, x), bias);
-    return it->second->mul_mat(ctx, x, bias);
+    if (rows_fit) {
+        if (auto it = vnni_.find(weight); it != vnni_.end()) {
+            return bias_fits ? it->second->mul_mat(ctx, x, bias) : ggml_add(ctx, it->second->mul_mat(ctx, x), bias);
+        }
+        if (auto it = f16_.find(weight); it != f16_.end()) {
+            return bias_fits ? it->second->mul_mat(ctx, x, bias) : ggml_add(ctx, it->second->mul_mat(ctx, x), bias);
+        }
+    }
+    return moondream::linear(ctx, x, weight, bias);
+}
+
+ggml_tensor * MatmulWeights::linear_gelu(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias, Gelu flavour) const {
+    const bool rows_fit = x->type == GGML_TYPE_F32 && x->nb[0] == sizeof(float) && x->ne[2] == 1 && x->ne[3] == 1 && x->ne[1] > 1;
+    const bool bias_fits = bias == nullptr || (bias->type == GGML_TYPE_F32 && ggml_is_contiguous(bias) && bias->ne[0] == weight->ne[1] &&
+                                               ggml_nelements(bias) == bias->ne[0]);
+    if (flavour == Gelu::erf && rows_fit && bias_fits) {
+        if (auto it = f16_.find(weight); it != f16_.end()) return it->second->mul_mat(ctx, x, bias, true);
+    }
+    return gelu(ctx, linear(ctx, x, weight, bias), flavour, true);
 }
 
 size_t MatmulWeights::packed_bytes() const {

@@ -1,6 +1,7 @@
 // The matmul weights of one model file, each placed for the fastest kernel this CPU has for it:
-// our VNNI kernel (vnni_matrix.h) where it applies, else ggml's CPU_REPACK layout where ggml has
-// one, else the memory-mapped file as is.
+// our VNNI kernel (vnni_matrix.h) for q8_0/q4_0 and our f16 kernel (f16_matrix.h, reading the
+// mapped file in place) where they apply, else ggml's CPU_REPACK layout where ggml has one, else
+// the memory-mapped file as is.
 #pragma once
 
 #include <memory>
@@ -8,24 +9,40 @@
 #include <vector>
 
 #include "moondream.h"
+#include "f16_matrix.h"
 #include "vnni_matrix.h"
 #include "weight_file.h"
 
 namespace moondream {
 
+// Which faster layouts the loader may copy matmul weights into.
+struct WeightPlacement {
+    bool ggml_repack = true;  // ggml's CPU_REPACK layouts
+    bool vnni_kernel = true;  // our VNNI kernel's tiles (where the CPU has AVX-512 VNNI)
+};
+
+// LoadParams' choices with the documented environment overrides applied: MOONDREAM_DISABLE_REPACK
+// and MOONDREAM_DISABLE_VNNI_MATRIX (any value) turn the layout off whatever the params say, so a
+// deployment can rule out a kernel without changing the program.
+WeightPlacement weight_placement(const LoadParams & params);
+
 class MatmulWeights {
 public:
-    // Maps `file` and places `weights` (all its matmul weights). Weights packed for our kernel
-    // have their mapped pages released: only the packed copy is read from then on.
-    Status place(WeightFile & file, const std::vector<ggml_tensor *> & weights);
+    // Maps `file` and places `weights` (all its matmul weights) as `placement` allows. Weights
+    // packed for our kernel have their mapped pages released: only the packed copy is read from
+    // then on.
+    Status place(WeightFile & file, const std::vector<ggml_tensor *> & weights, const WeightPlacement & placement);
 
     // x W^T + b through whichever kernel holds W.
     ggml_tensor * linear(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias) const;
+    // gelu(x W^T + b) (erf GELU fused into the product where the kernel can, else gelu() of graph_ops.h).
+    ggml_tensor * linear_gelu(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias, Gelu flavour) const;
 
     size_t packed_bytes() const;
 
 private:
     std::unordered_map<const ggml_tensor *, std::unique_ptr<VnniMatrix>> vnni_;
+    std::unordered_map<const ggml_tensor *, std::unique_ptr<F16Matrix>> f16_;
 };
 
 }  // namespace moondream

@@ -8,9 +8,10 @@ Result<std::shared_ptr<Model>> load_model(const LoadParams & params) {
     if (params.text_path.empty()) return Error{ErrorCode::invalid_argument, "no text model path given"};
     auto model = std::make_shared<Model>();
     MD_ASSIGN_OR_RETURN(model->compute, ComputePool::create(params.n_threads));
-    MD_ASSIGN_OR_RETURN(model->text, load_text_model(params.text_path));
+    const WeightPlacement placement = weight_placement(params);
+    MD_ASSIGN_OR_RETURN(model->text, load_text_model(params.text_path, placement));
     if (!params.mmproj_path.empty()) {
-        MD_ASSIGN_OR_RETURN(model->vision, load_vision_model(params.mmproj_path));
+        MD_ASSIGN_OR_RETURN(model->vision, load_vision_model(params.mmproj_path, placement));
         const int text_width = model->text->hp.n_embd;
         if (model->vision->hp.n_proj_out != text_width) {
             return Error{ErrorCode::model_format, "'" + params.mmproj_path + "' projects images to " +

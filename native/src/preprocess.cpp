@@ -1,6 +1,7 @@
 // Image preprocessing bit-exact with moondream1's Python pipeline (spec: moondream1 §3,
 // tokenizer-and-preprocessing §4): Pillow's resize((378, 378), BICUBIC) on 8-bit RGB, then
-// torchvision's ToDtype(float32, scale=True) and Normalize(0.5, 0.5).
+// torchvision's ToDtype(float32, scale=True) and Normalize(0.5, 0.5). The side, mean and std are
+// the model's (PreprocessParams from the mmproj); moondream1's are those.
 //
 // Exactness notes:
 // - The weights are computed in double exactly as Pillow defines them and then rounded to 22-bit
@@ -19,7 +20,7 @@
 #include <new>
 #include <string>
 
-#include "moondream.h"
+#include "moondream_testing.h"
 
 namespace moondream {
 
@@ -156,13 +157,12 @@ std::vector<uint8_t> resize_rgb(const uint8_t * rgb, int width, int height, int 
     return out;
 }
 
-std::array<float, 256> normalisation_table() {
+std::array<float, 256> normalisation_table(float mean, float std_dev) {
     // torch multiplies a float32 tensor by the Python double 1/255 rounded to float32, then
-    // Normalize subtracts and divides in float32. Dividing by 255 instead, or computing
-    // v / 127.5 - 1, differs in the last bit for about half of the values.
+    // Normalize subtracts and divides in float32 (mean and std as float32 tensors). Dividing by
+    // 255 instead, or computing v / 127.5 - 1 for moondream1's 0.5, differs in the last bit for
+    // about half of the values.
     const float inverse_255 = float(1.0 / 255.0);
-    const float mean = 0.5f;
-    const float std_dev = 0.5f;
     std::array<float, 256> table{};
     for (int v = 0; v < 256; ++v) {
         const float scaled = float(v) * inverse_255;
@@ -222,22 +222,41 @@ Result<std::vector<uint8_t>> resize_rgb_bicubic(const uint8_t * rgb, size_t size
     }
 }
 
-Result<std::vector<float>> preprocess_rgb(const uint8_t * rgb, size_t size, int64_t width, int64_t height) {
+PreprocessParams preprocess_params(const VisionHparams & vision) {
+    PreprocessParams params;
+    params.image_size = vision.image_size;
+    for (int c = 0; c < 3; ++c) {
+        params.mean[c] = vision.mean[c];
+        params.std[c] = vision.std[c];
+    }
+    return params;
+}
+
+Result<std::vector<float>> preprocess_rgb(const uint8_t * rgb, size_t size, int64_t width, int64_t height,
+                                          const PreprocessParams & params) {
     if (auto error = check_input(rgb, size, width, height)) return *error;
-    constexpr size_t side = vision_image_size;
-    constexpr size_t plane = side * side;
+    const int64_t side = params.image_size;
+    if (side < 1 || side * side > max_resample_output_pixels) {
+        return invalid("image_size must be between 1 and " + std::to_string(int64_t(std::sqrt(double(max_resample_output_pixels)))) +
+                       ", got " + std::to_string(side));
+    }
+    for (int c = 0; c < 3; ++c) {
+        // The same bounds the model loader puts on clip.vision.image_mean and image_std.
+        if (!(std::fabs(params.mean[c]) < 1e6f)) return invalid("image mean " + std::to_string(params.mean[c]) + " is not a finite value below 1e6");
+        if (!(params.std[c] > 0 && params.std[c] < 1e6f)) return invalid("image std " + std::to_string(params.std[c]) + " is not positive and below 1e6");
+    }
+    const size_t plane = size_t(side) * size_t(side);
     try {
         const std::vector<uint8_t> resized = preprocess::resize_rgb(rgb, int(width), int(height), int(side), int(side));
-        const std::array<float, 256> table = preprocess::normalisation_table();
         std::vector<float> chw(3 * plane);
-        for (size_t i = 0; i < plane; ++i) {
-            chw[i] = table[resized[i * 3 + 0]];
-            chw[plane + i] = table[resized[i * 3 + 1]];
-            chw[2 * plane + i] = table[resized[i * 3 + 2]];
+        for (size_t c = 0; c < 3; ++c) {
+            const std::array<float, 256> table = preprocess::normalisation_table(params.mean[c], params.std[c]);
+            float * out = chw.data() + c * plane;
+            for (size_t i = 0; i < plane; ++i) out[i] = table[resized[i * 3 + c]];
         }
         return chw;
     } catch (const std::bad_alloc &) {
-        return out_of_memory(width, height, int64_t(side), int64_t(side));
+        return out_of_memory(width, height, side, side);
     }
 }
 

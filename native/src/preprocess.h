@@ -34,7 +34,7 @@ ResampleAxis bicubic_axis(int in_size, int out_size);
 // Throws std::bad_alloc when memory runs out.
 std::vector<uint8_t> resize_rgb(const uint8_t * rgb, int width, int height, int out_width, int out_height);
 
-// out[v] for each uint8 value v: torch's  fround(fround(fround(v * fround(1/255)) - 0.5) / 0.5).
-std::array<float, 256> normalisation_table();
+// out[v] for each uint8 value v: torch's  fround(fround(fround(v * fround(1/255)) - mean) / std).
+std::array<float, 256> normalisation_table(float mean, float std_dev);
 
 }  // namespace moondream::preprocess

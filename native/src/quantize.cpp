@@ -2,7 +2,7 @@
 #include <thread>
 
 #include "ggml.h"
-#include "moondream.h"
+#include "moondream_tools.h"
 
 namespace moondream {
 

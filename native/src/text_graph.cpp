@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "decode_attention.h"
 #include "graph_ops.h"
 
 namespace moondream {
@@ -76,8 +77,11 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
                           1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
         k = ggml_rope_ext(ctx, k, g.positions, nullptr, hp.n_rot, GGML_ROPE_TYPE_NEOX, hp.n_ctx_train, hp.rope_base,
                           1.0f, 0.0f, 1.0f, 0.0f, 0.0f);
+        const float scale = 1.0f / std::sqrt(float(head_dim));
+        // A decode step over the flash-attention layout runs our own attention (f32 throughout).
+        const bool own_decode = t == 1 && !kv.values_transposed() && kv.type() == GGML_TYPE_F16 && decode_attention_supported(head_dim);
         // Scaling Q before QK^T (as llama.cpp's phi2 graph does) keeps f16 scores in range.
-        q = ggml_scale(ctx, q, 1.0f / std::sqrt(float(head_dim)));
+        if (!own_decode) q = ggml_scale(ctx, q, scale);
 
         ggml_tensor * k_cache = kv.keys(il);
         ggml_tensor * v_cache = kv.values(il);
@@ -88,9 +92,13 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
             ggml_build_forward_expand(g.graph, ggml_set_rows(ctx, k_cache, ggml_reshape_2d(ctx, k, e, t), g.cache_rows));
             ggml_build_forward_expand(g.graph, ggml_set_rows(ctx, v_cache, v, g.cache_rows));
             ggml_tensor * values = ggml_view_3d(ctx, v_cache, head_dim, n_kv, n_head, v_cache->nb[1], size_t(head_dim) * kv_element, 0);
-            ggml_tensor * out = ggml_flash_attn_ext(ctx, ggml_permute(ctx, q, 0, 2, 1, 3), keys, values, g.mask, 1.0f, 0.0f, 0.0f);
-            ggml_flash_attn_ext_set_prec(out, GGML_PREC_F32);
-            mixed = ggml_reshape_2d(ctx, out, e, t);  // [head_dim, n_head, t] -> [e, t]
+            if (own_decode) {
+                mixed = decode_attention(ctx, q, keys, values, g.mask, scale);  // [e, 1]
+            } else {
+                ggml_tensor * out = ggml_flash_attn_ext(ctx, ggml_permute(ctx, q, 0, 2, 1, 3), keys, values, g.mask, 1.0f, 0.0f, 0.0f);
+                ggml_flash_attn_ext_set_prec(out, GGML_PREC_F32);
+                mixed = ggml_reshape_2d(ctx, out, e, t);  // [head_dim, n_head, t] -> [e, t]
+            }
         } else {
             ggml_tensor * k_dst = ggml_view_2d(ctx, k_cache, e, t, k_cache->nb[1], size_t(n_past) * k_cache->nb[1]);
             ggml_build_forward_expand(g.graph, ggml_cpy(ctx, k, k_dst));

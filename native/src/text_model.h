@@ -38,6 +38,6 @@ struct TextModel {
     MatmulWeights matmuls;  // where each matmul weight lives and which kernel multiplies it
 };
 
-Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path);
+Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path, const WeightPlacement & placement);
 
 }  // namespace moondream

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "graph_ops.h"
+#include "vision_attention.h"
 
 namespace moondream {
 
@@ -61,26 +62,32 @@ VisionGraph build_vision_graph(ggml_context * ctx, const VisionModel & model) {
 
     auto mm = [&](ggml_tensor * in, ggml_tensor * weight, ggml_tensor * bias) { return model.matmuls.linear(ctx, in, weight, bias); };
     const float scale = 1.0f / std::sqrt(float(head_dim));
+    const bool own_attention = vision_attention_supported();
     for (const VisionLayer & l : model.layers) {
         ggml_tensor * h = layer_norm(ctx, x, l.ln1, l.ln1_b, hp.norm_eps);
-        ggml_tensor * q = ggml_reshape_3d(ctx, mm(h, l.q, l.q_b), head_dim, n_head, n);
-        ggml_tensor * k = ggml_reshape_3d(ctx, mm(h, l.k, l.k_b), head_dim, n_head, n);
-        ggml_tensor * v = ggml_reshape_3d(ctx, mm(h, l.v, l.v_b), head_dim, n_head, n);
-        q = ggml_permute(ctx, q, 0, 2, 1, 3);                   // [head_dim, n, n_head]
-        k = ggml_permute(ctx, k, 0, 2, 1, 3);                   // [head_dim, n, n_head]
-        v = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));   // [n, head_dim, n_head]
-        ggml_tensor * scores = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, k, q), nullptr, scale, 0.0f);  // [n, n, n_head]
-        ggml_tensor * mixed = ggml_mul_mat(ctx, v, scores);     // [head_dim, n, n_head]
-        mixed = ggml_cont_2d(ctx, ggml_permute(ctx, mixed, 0, 2, 1, 3), e, n);
+        ggml_tensor * mixed = nullptr;
+        if (own_attention) {
+            mixed = vision_attention(ctx, mm(h, l.q, l.q_b), mm(h, l.k, l.k_b), mm(h, l.v, l.v_b), int(n_head), scale);
+        } else {
+            ggml_tensor * q = ggml_reshape_3d(ctx, mm(h, l.q, l.q_b), head_dim, n_head, n);
+            ggml_tensor * k = ggml_reshape_3d(ctx, mm(h, l.k, l.k_b), head_dim, n_head, n);
+            ggml_tensor * v = ggml_reshape_3d(ctx, mm(h, l.v, l.v_b), head_dim, n_head, n);
+            q = ggml_permute(ctx, q, 0, 2, 1, 3);                   // [head_dim, n, n_head]
+            k = ggml_permute(ctx, k, 0, 2, 1, 3);                   // [head_dim, n, n_head]
+            v = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));   // [n, head_dim, n_head]
+            ggml_tensor * scores = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, k, q), nullptr, scale, 0.0f);  // [n, n, n_head]
+            mixed = ggml_mul_mat(ctx, v, scores);                   // [head_dim, n, n_head]
+            mixed = ggml_cont_2d(ctx, ggml_permute(ctx, mixed, 0, 2, 1, 3), e, n);
+        }
         x = ggml_add(ctx, x, mm(mixed, l.attn_out, l.attn_out_b));
 
         h = layer_norm(ctx, x, l.ln2, l.ln2_b, hp.norm_eps);
-        h = gelu(ctx, mm(h, l.fc1, l.fc1_b), gelu_kind, true);
+        h = model.matmuls.linear_gelu(ctx, h, l.fc1, l.fc1_b, gelu_kind);
         x = ggml_add(ctx, x, mm(h, l.fc2, l.fc2_b));
     }
     x = layer_norm(ctx, x, model.post_ln, model.post_ln_b, hp.norm_eps);
 
-    x = gelu(ctx, mm(x, model.mm0, model.mm0_b), model.profile.projector_gelu, true);
+    x = model.matmuls.linear_gelu(ctx, x, model.mm0, model.mm0_b, model.profile.projector_gelu);
     g.embeddings = mm(x, model.mm2, model.mm2_b);
     ggml_set_name(g.embeddings, "image_embeddings");
     ggml_set_output(g.embeddings);

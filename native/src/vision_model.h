@@ -46,6 +46,6 @@ struct VisionModel {
     MatmulWeights matmuls;  // where each matmul weight lives and which kernel multiplies it
 };
 
-Result<std::unique_ptr<VisionModel>> load_vision_model(const std::string & path);
+Result<std::unique_ptr<VisionModel>> load_vision_model(const std::string & path, const WeightPlacement & placement);
 
 }  // namespace moondream

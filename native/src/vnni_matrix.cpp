@@ -3,7 +3,6 @@
 #include "cpu_level.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -160,40 +159,66 @@ void multiply_row_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     matrix->multiply(row.data(), bias_of(dst), static_cast<float *>(dst->data), 1, ith, nth);
 }
 
+// One tile of 16 weight rows in ggml's layout (`rows` at `row_bytes` apart) -> the kernel's:
+// per block the 16 rows' f16 scales, then the values with 4 consecutive k of a row per 32-bit
+// lane (q8_0 stored as q + 128; q4_0's nibble bytes as they are, which the kernel splits).
+// Each lane of a gather reads one row, so a block is a handful of gathers.
+__attribute__((target("avx512f,avx512bw"))) void pack_tile(const uint8_t * rows, size_t row_bytes, ggml_type type, int64_t nb, uint8_t * out) {
+    const Format f = format_of(type);
+    const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                                   _mm512_set1_epi32(int32_t(row_bytes)));
+    const __m512i flip = _mm512_set1_epi8(char(0x80));
+    uint8_t * scales = out;
+    uint8_t * weights = out + size_t(nb) * kBlockScaleBytes;
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t * block = rows + size_t(b) * f.source_block;
+        // The low 16 bits of each gathered dword are the row's f16 d.
+        const __m512i d = _mm512_i32gather_epi32(row_offsets, block, 1);
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(scales + size_t(b) * kBlockScaleBytes), _mm512_cvtepi32_epi16(d));
+        uint8_t * w = weights + size_t(b) * f.packed_block;
+        if (type == GGML_TYPE_Q4_0) {
+            // Byte j of a q4_0 block holds element j (low nibble) and j + 16 (high): byte 4p + c
+            // of a lane is group p's c-th value and group p + 4's, as the kernel unpacks them.
+            for (int p = 0; p < kGroups / 2; ++p) {
+                _mm512_storeu_si512(w + p * 64, _mm512_i32gather_epi32(row_offsets, block + 2 + 4 * p, 1));
+            }
+        } else {
+            for (int g = 0; g < kGroups; ++g) {
+                _mm512_storeu_si512(w + g * 64, _mm512_xor_si512(_mm512_i32gather_epi32(row_offsets, block + 2 + 4 * g, 1), flip));
+            }
+        }
+    }
+}
+
 #endif  // MOONDREAM_VNNI_MATRIX
 
 }  // namespace
 
 void AnonymousUnmap::operator()(uint8_t * p) const { munmap(p, bytes); }
 
-KernelReport VnniMatrix::cpu_choice() {
-    KernelReport report;
-    report.name = "vnni_matrix";
+namespace {
+
+KernelReport cpu_choice_of(const char * disable_variable) {
 #if MOONDREAM_VNNI_MATRIX
     __builtin_cpu_init();
     const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
-    const Result<CpuCap> & cap = cpu_cap();
-    if (!has) {
-        report.reason = "this CPU lacks AVX-512 F, BW or VNNI, so ggml's own kernels multiply";
-    } else if (!cap.ok()) {
-        report.reason = cap.error().message;
-    } else if (!cap.value().allows(CpuLevel::avx512)) {
-        report.reason = std::string("MOONDREAM_CPU_LEVEL=") + cpu_level_name(*cap.value().level) + " is below avx512, so ggml's own kernels multiply";
-    } else {
-        report.chosen = true;
-        report.reason = "this CPU has AVX-512 F, BW and VNNI: q8_0 and q4_0 matrices of a loaded model use it";
-    }
+    return avx512_kernel_choice("vnni_matrix", has, "AVX-512 F, BW and VNNI",
+                                "q8_0 and q4_0 matrices of a model loaded with vnniKernel (the default) use it", disable_variable);
 #else
-    report.reason = "built only for x86-64";
+    (void)disable_variable;
+    return KernelReport{"vnni_matrix", false, "built only for x86-64"};
 #endif
-    return report;
 }
+
+}  // namespace
+
+// The variable is read again at every load (matmul_weights.cpp); only the report names it.
+KernelReport VnniMatrix::cpu_choice() { return cpu_choice_of("MOONDREAM_DISABLE_VNNI_MATRIX"); }
 
 bool VnniMatrix::supports(const ggml_tensor * weight) {
 #if MOONDREAM_VNNI_MATRIX
-    static const bool cpu = cpu_choice().chosen;
-    return cpu && std::getenv("MOONDREAM_DISABLE_VNNI_MATRIX") == nullptr &&
-           (weight->type == GGML_TYPE_Q8_0 || weight->type == GGML_TYPE_Q4_0) && weight->ne[0] % kBlock == 0 &&
+    static const bool cpu = cpu_choice_of(nullptr).chosen;
+    return cpu && (weight->type == GGML_TYPE_Q8_0 || weight->type == GGML_TYPE_Q4_0) && weight->ne[0] % kBlock == 0 &&
            weight->ne[1] % kRows == 0 && weight->ne[2] == 1 && weight->ne[3] == 1;
 #else
     (void)weight;
@@ -216,29 +241,14 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight) {
     if (memory == MAP_FAILED) throw std::bad_alloc();
     packed->storage_ = std::unique_ptr<uint8_t, AnonymousUnmap>(static_cast<uint8_t *>(memory), AnonymousUnmap{packed->bytes_});
     packed->data_ = packed->storage_.get();
-    const auto * source = static_cast<const uint8_t *>(weight->data);
+    // Huge pages: a few hundred page faults instead of hundreds of thousands while packing.
+    madvise(memory, packed->bytes_, MADV_HUGEPAGE);
+#if MOONDREAM_VNNI_MATRIX
     for (int64_t t = 0; t < tiles; ++t) {
-        uint8_t * scales = packed->data_ + size_t(t) * packed->tile_bytes_;
-        uint8_t * weights = scales + size_t(nb) * kBlockScaleBytes;
-        for (int i = 0; i < kRows; ++i) {
-            const uint8_t * row = source + size_t(t * kRows + i) * weight->nb[1];
-            for (int64_t b = 0; b < nb; ++b) {
-                const uint8_t * block = row + size_t(b) * f.source_block;
-                std::memcpy(scales + size_t(b) * kBlockScaleBytes + size_t(i) * 2, block, 2);  // f16 d
-                const uint8_t * q = block + 2;
-                uint8_t * w = weights + size_t(b) * f.packed_block;
-                if (weight->type == GGML_TYPE_Q4_0) {
-                    // Byte j of a q4_0 block holds element j (low nibble) and j + 16 (high): byte
-                    // 4p + c is group p's c-th value and group p + 4's, as the kernel unpacks them.
-                    for (int p = 0; p < kGroups / 2; ++p) std::memcpy(w + p * 64 + i * 4, q + 4 * p, 4);
-                } else {
-                    for (int g = 0; g < kGroups; ++g) {
-                        for (int c = 0; c < 4; ++c) w[g * 64 + i * 4 + c] = uint8_t(q[g * 4 + c] ^ 0x80);  // q + 128 as u8
-                    }
-                }
-            }
-        }
+        pack_tile(static_cast<const uint8_t *>(weight->data) + size_t(t * kRows) * weight->nb[1], weight->nb[1], weight->type, nb,
+                  packed->data_ + size_t(t) * packed->tile_bytes_);
     }
+#endif
     return packed;
 }
 

@@ -28,11 +28,13 @@ struct AnonymousUnmap {
 class VnniMatrix {
 public:
     // Whether `weight` can be repacked on this CPU: q8_0 or q4_0, k a multiple of 32, n of 16,
-    // and AVX-512 F, BW and VNNI present (MOONDREAM_DISABLE_VNNI_MATRIX=1 says no).
+    // and AVX-512 F, BW and VNNI present. Whether it is wanted is the loader's choice
+    // (LoadParams::vnni_kernel, MatmulWeights::place).
     static bool supports(const ggml_tensor * weight);
     // Whether this process uses the kernel at all: the CPU's AVX-512 F, BW and VNNI (CPUID; the
     // kernel is compiled for them with target attributes, whatever the build's baseline) and
-    // MOONDREAM_CPU_LEVEL at avx512 or above. Decided once.
+    // MOONDREAM_CPU_LEVEL at avx512 or above (decided once), and MOONDREAM_DISABLE_VNNI_MATRIX unset
+    // (read at every load, like LoadParams::vnni_kernel).
     static KernelReport cpu_choice();
     // Repacks a weight [k, n] (ggml order) that supports() accepts, reading its data.
     static std::unique_ptr<VnniMatrix> pack(const ggml_tensor * weight);

@@ -6,7 +6,7 @@
 #include "cpu_backend_loader.h"
 #include "ggml-cpp.h"
 #include "vnni_matrix.h"
-#include "moondream.h"
+#include "moondream_testing.h"
 
 namespace moondream {
 

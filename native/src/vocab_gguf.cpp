@@ -7,28 +7,21 @@
 #include "byte_level.h"
 #include "gguf.h"
 #include "gguf_file.h"
+#include "gguf_names.h"
 #include "utf8.h"
+#include "moondream_tools.h"
 #include "vocab.h"
 
 namespace moondream {
 
 namespace {
 
-constexpr const char * kModel = "tokenizer.ggml.model";
-constexpr const char * kPre = "tokenizer.ggml.pre";
-constexpr const char * kTokens = "tokenizer.ggml.tokens";
-constexpr const char * kTokenType = "tokenizer.ggml.token_type";
-constexpr const char * kMerges = "tokenizer.ggml.merges";
-constexpr const char * kBos = "tokenizer.ggml.bos_token_id";
-constexpr const char * kEos = "tokenizer.ggml.eos_token_id";
-constexpr const char * kUnk = "tokenizer.ggml.unknown_token_id";
-constexpr const char * kPad = "tokenizer.ggml.padding_token_id";
-constexpr const char * kAddBos = "tokenizer.ggml.add_bos_token";
+namespace tokenizer_keys = gguf::tokenizer_keys;
 
 // Pre-tokenizer names (llama.cpp's tokenizer.ggml.pre) that mean GPT-2's regex, the only one
 // implemented. A file without the key (older conversions, the published moondream2 GGUFs) gets it
 // too; any other name would tokenize differently from what the model was trained on.
-constexpr const char * kGpt2PreTokenizers[] = {"gpt-2", "phi-2"};
+constexpr const char * kGpt2PreTokenizers[] = {gguf::values::gpt2_pre_tokenizer, gguf::values::pre_tokenizer};
 
 Error bad(const std::string & key, const std::string & what) {
     return {ErrorCode::model_format, "Invalid tokenizer in GGUF: " + key + " " + what};
@@ -98,7 +91,7 @@ Result<TokenId> read_token_id(const gguf_context * ctx, const char * key, bool r
     if (gguf_get_kv_type(ctx, id) != GGUF_TYPE_UINT32) return bad(key, "must be a uint32 but is " + kind_of(ctx, id));
     const uint32_t value = gguf_get_val_u32(ctx, id);
     if (value >= n_tokens) {
-        return bad(key, "is " + std::to_string(value) + ", outside the " + std::to_string(n_tokens) + " tokens of " + kTokens);
+        return bad(key, "is " + std::to_string(value) + ", outside the " + std::to_string(n_tokens) + " tokens of " + tokenizer_keys::tokens);
     }
     return TokenId(value);
 }
@@ -124,33 +117,33 @@ public:
 
 private:
     std::optional<Error> check_model() {
-        Result<std::string> model = read_string(ctx_, kModel, true);
+        Result<std::string> model = read_string(ctx_, tokenizer_keys::model, true);
         if (!model.ok()) return model.error();
-        if (model.value() != "gpt2") {
-            return bad(kModel, "is " + quoted(model.value()) +
-                                   "; only \"gpt2\" (byte-level BPE, the tokenizer of moondream) is supported");
+        if (model.value() != gguf::values::tokenizer_model) {
+            return bad(tokenizer_keys::model, "is " + quoted(model.value()) + "; only \"" + gguf::values::tokenizer_model +
+                                   "\" (byte-level BPE, the tokenizer of moondream) is supported");
         }
-        Result<std::string> pre = read_string(ctx_, kPre, false);
+        Result<std::string> pre = read_string(ctx_, tokenizer_keys::pre, false);
         if (!pre.ok()) return pre.error();
         if (pre.value().empty()) return std::nullopt;
         for (const char * name : kGpt2PreTokenizers) {
             if (pre.value() == name) return std::nullopt;
         }
-        return bad(kPre, "is " + quoted(pre.value()) +
-                             "; only GPT-2's pre-tokenizer is implemented (\"gpt-2\", \"phi-2\", or no key)");
+        return bad(tokenizer_keys::pre, "is " + quoted(pre.value()) + "; only GPT-2's pre-tokenizer is implemented (\"" +
+                             gguf::values::gpt2_pre_tokenizer + "\", \"" + gguf::values::pre_tokenizer + "\", or no key)");
     }
 
     std::optional<Error> read_tokens() {
-        Result<int64_t> id = find_array(ctx_, kTokens, GGUF_TYPE_STRING);
+        Result<int64_t> id = find_array(ctx_, tokenizer_keys::tokens, GGUF_TYPE_STRING);
         if (!id.ok()) return id.error();
         const size_t n = gguf_get_arr_n(ctx_, id.value());
-        if (n == 0) return bad(kTokens, "is empty");
-        if (n > size_t(INT32_MAX)) return bad(kTokens, "has " + std::to_string(n) + " tokens, more than token ids can address");
+        if (n == 0) return bad(tokenizer_keys::tokens, "is empty");
+        if (n > size_t(INT32_MAX)) return bad(tokenizer_keys::tokens, "has " + std::to_string(n) + " tokens, more than token ids can address");
         vocab_.texts_.reserve(n);
         for (size_t i = 0; i < n; ++i) {
             std::string text = gguf_get_arr_str(ctx_, id.value(), i);
             if (!utf8::is_valid(text)) {
-                return bad(at(kTokens, i), quoted(text) + " is not valid UTF-8");
+                return bad(at(tokenizer_keys::tokens, i), quoted(text) + " is not valid UTF-8");
             }
             vocab_.texts_.push_back(std::move(text));
         }
@@ -158,11 +151,11 @@ private:
     }
 
     std::optional<Error> read_types() {
-        Result<int64_t> id = find_array(ctx_, kTokenType, GGUF_TYPE_INT32);
+        Result<int64_t> id = find_array(ctx_, tokenizer_keys::token_type, GGUF_TYPE_INT32);
         if (!id.ok()) return id.error();
         const size_t n = gguf_get_arr_n(ctx_, id.value());
         if (n != vocab_.texts_.size()) {
-            return bad(kTokenType, "has " + std::to_string(n) + " entries but " + kTokens + " has " +
+            return bad(tokenizer_keys::token_type, "has " + std::to_string(n) + " entries but " + tokenizer_keys::tokens + " has " +
                                        std::to_string(vocab_.texts_.size()) + "; they must be equal");
         }
         const auto * data = static_cast<const char *>(gguf_get_arr_data(ctx_, id.value()));
@@ -171,7 +164,7 @@ private:
             int32_t type;
             std::memcpy(&type, data + 4 * i, 4);
             if (type < int32_t(TokenType::normal) || type > int32_t(TokenType::byte)) {
-                return bad(at(kTokenType, i), "is " + std::to_string(type) +
+                return bad(at(tokenizer_keys::token_type, i), "is " + std::to_string(type) +
                                                   ", not a token type (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte)");
             }
             vocab_.types_.push_back(static_cast<TokenType>(type));
@@ -195,7 +188,7 @@ private:
             const auto it = vocab_.by_text_.find(text);
             if (it == vocab_.by_text_.end()) {
                 static constexpr char kHex[] = "0123456789abcdef";
-                return bad(kTokens, std::string("has no token for byte 0x") + kHex[b >> 4] + kHex[b & 15] + " (" +
+                return bad(tokenizer_keys::tokens, std::string("has no token for byte 0x") + kHex[b >> 4] + kHex[b & 15] + " (" +
                                         quoted(text) + "), which byte-level BPE needs");
             }
             vocab_.byte_token_[size_t(b)] = it->second;
@@ -204,10 +197,10 @@ private:
     }
 
     std::optional<Error> read_merges() {
-        Result<int64_t> id = find_array(ctx_, kMerges, GGUF_TYPE_STRING);
+        Result<int64_t> id = find_array(ctx_, tokenizer_keys::merges, GGUF_TYPE_STRING);
         if (!id.ok()) return id.error();
         const size_t n = gguf_get_arr_n(ctx_, id.value());
-        if (n > size_t(INT32_MAX)) return bad(kMerges, "has " + std::to_string(n) + " merges, more than ranks can address");
+        if (n > size_t(INT32_MAX)) return bad(tokenizer_keys::merges, "has " + std::to_string(n) + " merges, more than ranks can address");
         const auto lookup = [&](const std::string & text) {
             const auto it = vocab_.by_text_.find(text);
             return it == vocab_.by_text_.end() ? TokenId(-1) : it->second;
@@ -215,7 +208,7 @@ private:
         std::string joined;
         for (size_t i = 0; i < n; ++i) {
             const std::string_view merge = gguf_get_arr_str(ctx_, id.value(), i);
-            const std::string where = at(kMerges, i);
+            const std::string where = at(tokenizer_keys::merges, i);
             const std::string shown = quoted(merge);
             const size_t space = merge.find(' ');
             if (space == std::string_view::npos || space == 0 || space + 1 == merge.size() ||
@@ -228,9 +221,9 @@ private:
             const TokenId left_id = lookup(left);
             const TokenId right_id = lookup(right);
             const TokenId result_id = lookup(joined);
-            if (left_id < 0) return bad(where, shown + " uses " + quoted(left) + ", which is not in " + kTokens);
-            if (right_id < 0) return bad(where, shown + " uses " + quoted(right) + ", which is not in " + kTokens);
-            if (result_id < 0) return bad(where, shown + " makes " + quoted(joined) + ", which is not in " + kTokens);
+            if (left_id < 0) return bad(where, shown + " uses " + quoted(left) + ", which is not in " + tokenizer_keys::tokens);
+            if (right_id < 0) return bad(where, shown + " uses " + quoted(right) + ", which is not in " + tokenizer_keys::tokens);
+            if (result_id < 0) return bad(where, shown + " makes " + quoted(joined) + ", which is not in " + tokenizer_keys::tokens);
             vocab_.merges_.add(left_id, right_id, int32_t(i), result_id);
         }
         return std::nullopt;
@@ -238,18 +231,18 @@ private:
 
     std::optional<Error> read_special_ids() {
         const size_t n = vocab_.texts_.size();
-        Result<TokenId> bos = read_token_id(ctx_, kBos, true, n);
+        Result<TokenId> bos = read_token_id(ctx_, tokenizer_keys::bos_token_id, true, n);
         if (!bos.ok()) return bos.error();
-        Result<TokenId> eos = read_token_id(ctx_, kEos, true, n);
+        Result<TokenId> eos = read_token_id(ctx_, tokenizer_keys::eos_token_id, true, n);
         if (!eos.ok()) return eos.error();
         // Not used by this tokenizer, but a wrong value is a broken file all the same.
-        for (const char * key : {kUnk, kPad}) {
+        for (const char * key : {tokenizer_keys::unknown_token_id, tokenizer_keys::padding_token_id}) {
             Result<TokenId> other = read_token_id(ctx_, key, false, n);
             if (!other.ok()) return other.error();
         }
-        const int64_t add_bos = gguf_find_key(ctx_, kAddBos);
+        const int64_t add_bos = gguf_find_key(ctx_, tokenizer_keys::add_bos_token);
         if (add_bos >= 0 && gguf_get_kv_type(ctx_, add_bos) != GGUF_TYPE_BOOL) {
-            return bad(kAddBos, "must be a bool but is " + kind_of(ctx_, add_bos));
+            return bad(tokenizer_keys::add_bos_token, "must be a bool but is " + kind_of(ctx_, add_bos));
         }
         vocab_.bos_id_ = bos.value();
         vocab_.eos_id_ = eos.value();

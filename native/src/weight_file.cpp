@@ -1,7 +1,6 @@
 #include "weight_file.h"
 
 #include <sys/mman.h>
-#include <cstdlib>
 #include <unistd.h>
 
 #include "cpu_backend_loader.h"
@@ -117,7 +116,7 @@ void WeightFile::release_mapped(const ggml_tensor * t) const {
     if (t->buffer == buffer_.get()) release_pages(t->data, ggml_nbytes(t));
 }
 
-Status WeightFile::map_weights(const std::vector<ggml_tensor *> & matmul_weights) {
+Status WeightFile::map_weights(const std::vector<ggml_tensor *> & repack_candidates) {
     Result<MappedFile> mapped = MappedFile::open(path_);
     if (!mapped.ok()) return mapped.error();
     mapping_.emplace(std::move(mapped.value()));
@@ -132,12 +131,12 @@ Status WeightFile::map_weights(const std::vector<ggml_tensor *> & matmul_weights
     if (!api.ok()) return api.error();
     ggml_backend_dev_t cpu = api.value()->device;
     ggml_backend_buffer_type_t repack = cpu != nullptr ? repack_buffer_type(cpu) : nullptr;
-    if (repack != nullptr && !matmul_weights.empty() && std::getenv("MOONDREAM_DISABLE_REPACK") == nullptr) {
+    if (repack != nullptr && !repack_candidates.empty()) {
         ggml_backend_buffer_ptr probe(ggml_backend_buft_alloc_buffer(repack, 0));
         std::vector<ggml_tensor *> chosen;
         size_t total = 0;
         const size_t alignment = ggml_backend_buft_get_alignment(repack);
-        for (ggml_tensor * t : matmul_weights) {
+        for (ggml_tensor * t : repack_candidates) {
             if (probe && repack_supported(cpu, probe.get(), t)) {
                 chosen.push_back(t);
                 total += GGML_PAD(ggml_backend_buft_get_alloc_size(repack, t), alignment);

@@ -39,10 +39,11 @@ public:
     // The tensor's ne without checks, for shape-based detection (nullptr if absent).
     const ggml_tensor * peek(const std::string & name) const;
 
-    // Maps the file and points every tensor at its bytes. Matmul weights ggml's CPU backend can
-    // repack for its faster kernels (q4_0, q4_K, ... on AVX2) are copied once into a repack
-    // buffer, as llama.cpp does; their mapped pages are then released. Call after all checks passed.
-    Status map_weights(const std::vector<ggml_tensor *> & matmul_weights);
+    // Maps the file and points every tensor at its bytes. Those of `repack_candidates` that ggml's
+    // CPU backend can repack for its faster kernels (q4_0, q4_K, ... on AVX2) are copied once into
+    // a repack buffer, as llama.cpp does; their mapped pages are then released. Call after all
+    // checks passed.
+    Status map_weights(const std::vector<ggml_tensor *> & repack_candidates);
     // Drops a mapped tensor's pages from memory (it must no longer be read; e.g. repacked by us).
     void release_mapped(const ggml_tensor * t) const;
     size_t mapped_bytes() const { return mapping_ ? mapping_->size() : 0; }

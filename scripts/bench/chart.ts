@@ -6,7 +6,7 @@ export interface ChartStage {
   label: string;
   oursSeconds: number;
   theirsSeconds: number;
-  theirsLabel: string;  // where llama.cpp's figure comes from: "node-llama-cpp" or "llama.cpp (anchor)"
+  theirsLabel: string;  // which llama.cpp tool and setting the figure comes from
   boundSeconds?: number;
 }
 

@@ -1,15 +1,4 @@
-// Work counts for the benchmark's bounds (the probe in src/machine-probe.ts measures the rates),
-// and llama.cpp's figures for the stages node-llama-cpp cannot run (measured on this kind of
-// machine: shared/notes/llama-cpp-anchor.md, quoted by issue 8).
-
-export const LLAMA_CPP_ANCHOR = {
-  /** llama-mtmd-cli's vision encode of the f16 mmproj, 2 threads. */
-  encodeMs: 5400,
-  /** A second question on the same image: llama.cpp re-prefills the whole prompt. */
-  repeatedTtftMs: 19000,
-  /** Image + question + 32 tokens, q4_0, files in the page cache. */
-  endToEndMs: 25800,
-};
+// Work counts for the benchmark's bounds (src/machine-probe.ts measures the rates they are divided by).
 
 /** FLOPs of one vision encode (patch embedding, blocks with full attention, projector). */
 export function visionFlops(d: { n: number; width: number; ff: number; blocks: number; projInner: number; projOut: number; patch: number }): number {

@@ -22,6 +22,9 @@
 #   reference.json             seed, checkpoint sha256, prompts, pixel formula, file list, stats
 #   logits-<name>.f32.gz       51200 float32 little-endian logits of the last position, gzip
 #   vision-embeddings.f32.gz   729 x n_embd float32 little-endian, row-major, gzip
+#   vision-embeddings-tanh.f32.gz  the same with tanh GELU in the vision MLPs and the projector: the
+#                              semantics of the published moondream2 GGUFs (spec §8.1, 2024-04-02 on),
+#                              the oracle for test/model/moondream2-layout.test.ts's vision side
 import argparse
 import gzip
 import hashlib
@@ -168,7 +171,7 @@ VIS = 'vision_encoder.encoder.model.visual.'
 PROJ = 'vision_encoder.projection.mlp.'
 
 
-def vision_forward(w, pixels, dims, dt):
+def vision_forward(w, pixels, dims, dt, gelu=gelu_erf):
     p = dims['patch']
     side = dims['image_size'] // p
     hidden, n_head = dims['hidden'], dims['n_head']
@@ -190,10 +193,10 @@ def vision_forward(w, pixels, dims, dt):
         o = (att @ v).transpose(1, 0, 2).reshape(n, hidden)
         x = (x + linear(o, w[b + 'attn.proj.weight'], w[b + 'attn.proj.bias'])).astype(dt)
         h = layer_norm(x, w[b + 'norm2.weight'], w[b + 'norm2.bias'], dims['eps'], dt)
-        m = gelu_erf(linear(h, w[b + 'mlp.fc1.weight'], w[b + 'mlp.fc1.bias']), dt)
+        m = gelu(linear(h, w[b + 'mlp.fc1.weight'], w[b + 'mlp.fc1.bias']), dt)
         x = (x + linear(m, w[b + 'mlp.fc2.weight'], w[b + 'mlp.fc2.bias'])).astype(dt)
     x = layer_norm(x, w[VIS + 'norm.weight'], w[VIS + 'norm.bias'], dims['eps'], dt)
-    m = gelu_erf(linear(x, w[PROJ + 'fc1.weight'], w[PROJ + 'fc1.bias']), dt)
+    m = gelu(linear(x, w[PROJ + 'fc1.weight'], w[PROJ + 'fc1.bias']), dt)
     return linear(m, w[PROJ + 'fc2.weight'], w[PROJ + 'fc2.bias']).astype(dt)
 
 
@@ -295,9 +298,10 @@ def main():
         w = read_safetensors(model_path, dt)
         logits = {name: text_forward(w, token_embeddings(w, ids, dt), text_dims, dt) for name, ids in TEXT_PROMPTS.items()}
         image = vision_forward(w, pixels, vision_dims, dt)
-        return w, logits, image
+        image_tanh = vision_forward(w, pixels, vision_dims, dt, gelu=gelu_tanh)
+        return w, logits, image, image_tanh
 
-    w, logits, image = run(np.float32)
+    w, logits, image, image_tanh = run(np.float32)
     # The mixed sequence uses the float32 reference image rows, which the golden stores, so a
     # runtime can be fed exactly these rows and compared on the text side alone.
     mixed = text_forward(w, mixed_inputs(w, image, np.float32), text_dims, np.float32)
@@ -310,17 +314,21 @@ def main():
         write_f32_gz(os.path.join(args.out, file), values)
         files[name] = file
     write_f32_gz(os.path.join(args.out, 'vision-embeddings.f32.gz'), image)
+    write_f32_gz(os.path.join(args.out, 'vision-embeddings-tanh.f32.gz'), image_tanh)
 
     stats = {}
     for name, values in logits.items():
         v = values.astype(np.float64)
         stats[name] = {'argmax': int(np.argmax(v)), 'max': float(v.max()), 'maxAbs': float(np.abs(v).max()), 'std': float(v.std())}
     stats['vision'] = {'maxAbs': float(np.abs(image).max()), 'std': float(image.astype(np.float64).std())}
+    stats['visionTanh'] = {'maxAbs': float(np.abs(image_tanh).max()), 'std': float(image_tanh.astype(np.float64).std()),
+                           'maxRelDiffFromErf': rel_err(image_tanh, image)}
 
-    w64, logits64, image64 = run(np.float64)
+    w64, logits64, image64, image_tanh64 = run(np.float64)
     logits64['mixed'] = text_forward(w64, mixed_inputs(w64, image.astype(np.float64), np.float64), text_dims, np.float64)
     float64_check = {name: rel_err(logits[name], logits64[name]) for name in logits}
     float64_check['vision'] = rel_err(image, image64)
+    float64_check['visionTanh'] = rel_err(image_tanh, image_tanh64)
 
     reference = {
         'about': 'Goldens from scripts/golden/reference_forward.py (numpy, float32), an independent moondream1 forward written from the spec.',
@@ -334,6 +342,8 @@ def main():
         'pixels': {'formula': PIXEL_FORMULA, 'sha256': hashlib.sha256(pixels.astype('<f4').tobytes()).hexdigest()},
         'logits': files,
         'vision': {'file': 'vision-embeddings.f32.gz', 'rows': int(image.shape[0]), 'width': int(image.shape[1])},
+        'visionTanh': {'file': 'vision-embeddings-tanh.f32.gz', 'rows': int(image_tanh.shape[0]), 'width': int(image_tanh.shape[1]),
+                       'note': 'tanh GELU (gelu_new) in the vision MLPs and the projector, as the published moondream2 GGUFs'},
         'format': 'float32 little-endian, gzip; vision row-major',
         'stats': stats,
         'float32VsFloat64MaxRelErr': float64_check,

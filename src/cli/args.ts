@@ -3,14 +3,17 @@
 
 export interface ParsedArgs {
   positionals: string[];
+  /** The last value of each option given. */
   values: Map<string, string>;
+  /** Every value of each option, in order (for options that may repeat, such as --question). */
+  lists: Map<string, string[]>;
   flags: Set<string>;
 }
 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: readonly string[], valueOptions: readonly string[], booleanOptions: readonly string[]): ParsedArgs {
-  const out: ParsedArgs = { positionals: [], values: new Map(), flags: new Set() };
+  const out: ParsedArgs = { positionals: [], values: new Map(), lists: new Map(), flags: new Set() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -30,6 +33,7 @@ export function parseArgs(argv: readonly string[], valueOptions: readonly string
       const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new UsageError(`${name} needs a value`);
       out.values.set(name, value);
+      out.lists.set(name, [...(out.lists.get(name) ?? []), value]);
     } else {
       throw new UsageError(`unknown option ${name}`);
     }

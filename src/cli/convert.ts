@@ -1,5 +1,6 @@
 import { convertCheckpoint } from '../convert/convert.js';
 import { parseTextType, parseVisionType, TEXT_TYPES, VISION_TYPES } from '../convert/quant-types.js';
+import { modelFilePattern } from '../model-file-names.js';
 import { integerOption, parseArgs, UsageError } from './args.js';
 import { progressBar } from './progress.js';
 
@@ -8,7 +9,7 @@ const lower = (types: readonly string[]) => types.map((t) => t.toLowerCase()).jo
 export const CONVERT_HELP = `Usage: moondream-ggml convert <hf-dir> --out <dir> [options]
 
 Converts a Hugging Face moondream1 checkpoint (model.safetensors, tokenizer.json, config.json) into
-the GGUF pair moondream1-text-model-<type>.gguf + moondream1-mmproj-<vision-type>.gguf, in
+the GGUF pair ${modelFilePattern('text', '<type>')} + ${modelFilePattern('mmproj', '<vision-type>')}, in
 llama.cpp's phi2 + clip conventions (llama.cpp can run them too).
 
 Options:

@@ -38,6 +38,12 @@ function progressReporter(): { onProgress: (p: PullProgress) => void; finish: ()
   let bar: ProgressBar | undefined;
   return {
     onProgress(p) {
+      if (p.phase === 'wait') {
+        // Another process pulls the same model into this cache; it is used once that one is done.
+        if (phase !== 'wait') process.stderr.write('waiting for another pull of this model into the same cache...\n');
+        phase = 'wait';
+        return;
+      }
       if (p.phase !== phase) {
         bar?.finish();
         phase = p.phase;

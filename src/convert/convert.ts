@@ -9,6 +9,7 @@ import { MoondreamError } from '../errors.js';
 import { ggmlInfo } from '../ggml-info.js';
 import { tensorByteSize, type GgmlTypeName } from '../gguf/ggml-types.js';
 import { GgufWriter } from '../gguf/writer.js';
+import { modelFileName } from '../model-file-names.js';
 import { quantizeRows } from '../quantize.js';
 import { textMetadata, visionMetadata, type SourceInfo } from './gguf-metadata.js';
 import { dimsFromConfig } from './model-config.js';
@@ -50,10 +51,7 @@ export interface ConvertResult {
 }
 
 export function outputFileNames(textType: TextType, visionType: VisionType): { text: string; mmproj: string } {
-  return {
-    text: `moondream1-text-model-${textType.toLowerCase()}.gguf`,
-    mmproj: `moondream1-mmproj-${visionType.toLowerCase()}.gguf`,
-  };
+  return { text: modelFileName('text', textType), mmproj: modelFileName('mmproj', visionType) };
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {

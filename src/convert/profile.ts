@@ -1,5 +1,6 @@
 // moondream1's behaviour that llama.cpp's keys cannot express, written under `moondream.*` so
-// our runtime is faithful to the reference (design §3; spec §7). The runtime reads these back.
+// our runtime is faithful to the reference (design §3; spec §7). The runtime reads these back;
+// the keys themselves are in the names table (src/gguf/names.ts).
 
 export const MOONDREAM1_LICENSE = 'research only, no commercial use';
 /** The Hugging Face revision of vikhyatk/moondream1 whose layout the converter targets (spec §5.3). */
@@ -18,20 +19,4 @@ export const MOONDREAM1_PROMPT = {
   maxNewTokens: 256,
   /** Stripped from the end of an answer, in this order, then whitespace (spec §7.3). */
   stripSuffixes: ['END', '<'],
-} as const;
-
-export const MOONDREAM_KEYS = {
-  profile: 'moondream.profile',
-  license: 'moondream.license',
-  revision: 'moondream.source.revision',
-  promptTemplate: 'moondream.prompt.template',
-  promptHistoryTurn: 'moondream.prompt.history_turn',
-  captionQuestion: 'moondream.prompt.caption_question',
-  bosTokenId: 'moondream.prompt.bos_token_id',
-  stopTokenIds: 'moondream.stop_token_ids',
-  maxNewTokens: 'moondream.max_new_tokens',
-  stripSuffixes: 'moondream.answer.strip_suffixes',
-  visionGelu: 'moondream.vision.gelu',
-  projectorGelu: 'moondream.projector.gelu',
-  resize: 'moondream.vision.resize',
 } as const;

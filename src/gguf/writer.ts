@@ -4,6 +4,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { MoondreamError, invalidArgument } from '../errors.js';
 import { GGML_TYPES, isGgmlTypeName, tensorByteSize, type GgmlTypeName } from './ggml-types.js';
+import { GENERAL_KEYS } from './names.js';
 import { GGUF_TYPE_IDS, type GgufMetadataEntry, type GgufScalarType } from './types.js';
 
 export const GGUF_VERSION = 3;
@@ -200,13 +201,13 @@ export class GgufWriter {
       throw invalidArgument('options.alignment', 'a power of two', alignment);
     }
     const entries = [...metadata];
-    const declared = entries.find((e) => e.key === 'general.alignment');
+    const declared = entries.find((e) => e.key === GENERAL_KEYS.alignment);
     if (declared) {
       if (declared.type !== 'uint32' || declared.value !== alignment) {
-        throw invalidArgument('the general.alignment entry', `a uint32 equal to options.alignment (${alignment})`, declared.value);
+        throw invalidArgument(`the ${GENERAL_KEYS.alignment} entry`, `a uint32 equal to options.alignment (${alignment})`, declared.value);
       }
     } else if (alignment !== GGUF_DEFAULT_ALIGNMENT) {
-      entries.push({ key: 'general.alignment', type: 'uint32', value: alignment });
+      entries.push({ key: GENERAL_KEYS.alignment, type: 'uint32', value: alignment });
     }
 
     const sink = new ByteSink();

@@ -1,10 +1,27 @@
 // md.encodeImage: decode + Pillow-exact preprocessing + the vision tower, in one call.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { EncodedImage, Moondream, preprocessImage } from '../../src/index.js';
+import { EncodedImage, Moondream, preprocessImage, readGgufInfo, writeGguf, type GgufMetadataEntry } from '../../src/index.js';
+import type { GgmlTypeName } from '../../src/gguf/ggml-types.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { tinyPair } from '../helpers/tiny-model.js';
+
+const dir = tempDir();
+
+/** A copy of `mmproj` whose metadata went through `edit` (tensors unchanged). */
+async function editedMmproj(mmproj: string, name: string, edit: (m: GgufMetadataEntry) => GgufMetadataEntry): Promise<string> {
+  const info = await readGgufInfo(mmproj);
+  const bytes = readFileSync(mmproj);
+  const out = join(dir, name);
+  await writeGguf(out, info.metadata.map(edit), info.tensors.map((t) => ({
+    name: t.name, type: t.type as GgmlTypeName, shape: t.shape,
+    data: bytes.subarray(info.dataOffset + t.offset, info.dataOffset + t.offset + t.size),
+  })));
+  return out;
+}
 
 const fixture = fileURLToPath(new URL('../../../test/fixtures/images/smooth_600x450.png', import.meta.url));
 
@@ -35,5 +52,34 @@ describe('Moondream.encodeImage', () => {
     await assert.rejects(md.encodeImage(fixture, { signal: AbortSignal.abort() }), { code: 'ERR_ABORTED' });
     await assert.rejects(md.encodeImage(Buffer.from('not an image')), { code: 'ERR_IMAGE_DECODE' });
     md.dispose();
+  });
+
+  it('normalises with the mean and std of the mmproj, not moondream1\'s fixed 0.5', async () => {
+    const pair = await tinyPair('f16', 'f16');
+    const mean = [0.25, 0.5, 0.75];
+    const std = [0.2, 0.4, 0.6];
+    const mmproj = await editedMmproj(pair.mmprojPath, 'mean-std.gguf', (m) =>
+      m.key === 'clip.vision.image_mean' ? { key: m.key, type: 'array', itemType: 'float32', value: mean }
+        : m.key === 'clip.vision.image_std' ? { key: m.key, type: 'array', itemType: 'float32', value: std } : m);
+    const md = await Moondream.load({ text: pair.textPath, mmproj }, { threads: 2 });
+    try {
+      assert.deepEqual(md.info.vision?.imageMean, mean.map(Math.fround));
+      assert.deepEqual(md.info.vision?.imageStd, std.map(Math.fround));
+      const image = await md.encodeImage(fixture);
+      const own = await md.encodePixels(await preprocessImage(fixture, md.info.vision!));
+      const moondream1 = await md.encodePixels(await preprocessImage(fixture));
+      assert.deepEqual(image.embeddings, own.embeddings);
+      assert.notDeepEqual(image.embeddings, moondream1.embeddings);
+    } finally {
+      md.dispose();
+    }
+  });
+
+  it('refuses a file that asks for a resize mode other than stretch', async () => {
+    const pair = await tinyPair('f16', 'f16');
+    const mmproj = await editedMmproj(pair.mmprojPath, 'letterbox.gguf', (m) =>
+      m.key === 'moondream.vision.resize' ? { key: m.key, type: 'string', value: 'letterbox' } : m);
+    await assert.rejects(Moondream.load({ text: pair.textPath, mmproj }),
+      { code: 'ERR_MODEL_FORMAT', message: /moondream\.vision\.resize.*"letterbox".*only implements "stretch"/ });
   });
 });

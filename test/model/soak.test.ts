@@ -27,7 +27,7 @@ describe('soak', () => {
       for (let i = 0; i < 500; i++) {
         if (i % 25 === 0) image = await md.encodeImage(IMAGE);
         const pieces: string[] = [];
-        const answer = await md.answerQuestion(image, `Question ${i}?`, { maxTokens: 8, onToken: (p) => pieces.push(p) });
+        const answer = await md.answerQuestion(image, `Question ${i}?`, { maxTokens: 8, onPiece: (p) => pieces.push(p) });
         assert.equal(pieces.join(''), answer);
         if (i === 100) {
           collect();

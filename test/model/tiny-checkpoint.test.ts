@@ -1,5 +1,6 @@
 // The seeded tiny checkpoint: byte-identical for a seed (through the function and the npm script),
-// different for another seed, in moondream1's exact layout, with weights drawn at the intended scales.
+// different for another seed, in moondream1's exact layout (held to an independent transcription of
+// spec §5.1, not to the table the generator iterates), with weights drawn at the intended scales.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -8,9 +9,9 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { MOONDREAM1_TINY_DIMS, moondream1TensorShapes } from '../../src/convert/moondream1-layout.js';
 import { SafetensorsFile } from '../../src/convert/safetensors.js';
 import { writeMoondream1Checkpoint } from '../../scripts/lib/moondream1-checkpoint.js';
+import { SPEC_REAL_CONFIG, specTensorShapes, type SpecConfig } from '../helpers/moondream1-spec-layout.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const FILES = ['model.safetensors', 'tokenizer.json', 'config.json', 'generation_config.json'];
@@ -48,13 +49,31 @@ describe('the tiny generated checkpoint', () => {
     assert.equal(changed['config.json'], digests(first)['config.json']);
   });
 
-  it('holds exactly the layout table, all F16, with pt metadata', async () => {
+  it('holds exactly the tensors of spec §5.1 at the dims its config.json states, all F16, with pt metadata', async () => {
+    const config = JSON.parse(readFileSync(join(first, 'config.json'), 'utf8')) as {
+      model_type: string; phi_config: Record<string, number | string>; vision_config: Record<string, number>;
+    };
+    // The tiny model's agreed dims, written out here rather than taken from MOONDREAM1_TINY_DIMS.
+    assert.equal(config.model_type, 'moondream1');
+    assert.deepEqual(config.phi_config, {
+      layer_norm_epsilon: 1e-5, model_type: 'phi-msft', n_embd: 128, n_head: 2, n_inner: 512, n_layer: 2,
+      n_positions: 2048, rotary_dim: 32, vocab_size: 51200,
+    });
+    assert.deepEqual(config.vision_config, {
+      hidden_size: 64, image_size: 378, intermediate_size: 80, layer_norm_eps: 1e-6, num_attention_heads: 2,
+      num_hidden_layers: 2, patch_size: 14, projection_intermediate_size: 256,
+    });
+    const spec: SpecConfig = {
+      ...(config.vision_config as unknown as SpecConfig), ...(config.phi_config as unknown as SpecConfig),
+    };
+    const expected = specTensorShapes(spec);
+    // Counted from spec §5.1's rows: 5 + 12 per vision block, 4 projection, 5 + 10 per text layer.
+    assert.equal(expected.size, 5 + 12 * 2 + 4 + 5 + 10 * 2);
+
     const file = await SafetensorsFile.open(join(first, 'model.safetensors'));
     try {
-      const expected = moondream1TensorShapes(MOONDREAM1_TINY_DIMS);
-      assert.equal(file.tensors.size, expected.length);
-      assert.deepEqual(new Set(file.tensors.keys()), new Set(expected.map((t) => t.name)));
-      for (const { name, shape } of expected) {
+      assert.deepEqual([...file.tensors.keys()].sort(), [...expected.keys()].sort());
+      for (const [name, shape] of expected) {
         const info = file.tensors.get(name)!;
         assert.deepEqual(info.shape, shape, name);
         assert.equal(info.dtype, 'F16', name);
@@ -63,11 +82,20 @@ describe('the tiny generated checkpoint', () => {
     } finally {
       await file.close();
     }
-    const config = JSON.parse(readFileSync(join(first, 'config.json'), 'utf8')) as { phi_config: { n_embd: number }; vision_config: { hidden_size: number } };
-    assert.equal(config.phi_config.n_embd, 128);
-    assert.equal(config.vision_config.hidden_size, 64);
     const tokenizer = JSON.parse(readFileSync(join(first, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
     assert.equal(tokenizer.model.vocab['<|endoftext|>'], 50256);
+  });
+
+  it('uses a transcription of spec §5.1 that reproduces spec §5.2 at the real dims', () => {
+    // The table the previous test holds the checkpoint to, checked against the spec's own totals.
+    const real = specTensorShapes(SPEC_REAL_CONFIG);
+    const params = (prefix: string) => [...real].filter(([name]) => name.startsWith(prefix))
+      .reduce((sum, [, shape]) => sum + shape.reduce((a, b) => a * b, 1), 0);
+    assert.equal(real.size, 578);
+    assert.equal(params(''), 1_857_482_608);
+    assert.equal(params('vision_encoder.encoder.'), 412_987_248);
+    assert.equal(params('vision_encoder.projection.'), 26_224_640);
+    assert.equal(params('text_model.'), 1_418_270_720);
   });
 
   it('draws each kind of tensor at its intended scale', async () => {

@@ -29,7 +29,7 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
     });
   }
 
-  it('is what a loaded q8_0 or q4_0 model multiplies with, and MOONDREAM_DISABLE_VNNI_MATRIX=1 turns it off', async (t) => {
+  it('is what a loaded q8_0 or q4_0 model multiplies with; vnniKernel: false or MOONDREAM_DISABLE_VNNI_MATRIX=1 turns it off', async (t) => {
     if (!addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 64, 16, 1, 1, 1).supported) {
       t.skip('this CPU has no AVX-512 VNNI');
       return;
@@ -37,15 +37,23 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
     for (const type of ['q8_0', 'q4_0'] as const) {
       const { textPath } = await tinyPair(type);
       const ours = await Moondream.load({ text: textPath });
+      const byOption = await Moondream.load({ text: textPath }, { vnniKernel: false });
       process.env.MOONDREAM_DISABLE_VNNI_MATRIX = '1';
-      const ggml = await Moondream.load({ text: textPath }).finally(() => delete process.env.MOONDREAM_DISABLE_VNNI_MATRIX);
+      // The environment overrides the option: a deployment can rule the kernel out.
+      const byEnv = await Moondream.load({ text: textPath }, { vnniKernel: true }).finally(() => delete process.env.MOONDREAM_DISABLE_VNNI_MATRIX);
       try {
-        // Packed bytes are counted in repackedBytes; ggml has no x86 repack for q8_0 at all.
+        // Packed bytes are counted in repackedBytes; ggml has no x86 repack for q8_0 at all, and
+        // what ggml repacks for q4_0 is smaller than our tiles (which keep a scale per 16 rows).
         assert.ok(ours.info.repackedBytes > 0, type);
-        if (type === 'q8_0') assert.equal(ggml.info.repackedBytes, 0);
+        for (const ggml of [byOption, byEnv]) {
+          if (type === 'q8_0') assert.equal(ggml.info.repackedBytes, 0);
+          else assert.notEqual(ggml.info.repackedBytes, ours.info.repackedBytes);
+        }
+        assert.equal(byOption.info.repackedBytes, byEnv.info.repackedBytes);
       } finally {
         ours.dispose();
-        ggml.dispose();
+        byOption.dispose();
+        byEnv.dispose();
       }
     }
   });
@@ -55,5 +63,45 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
     assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 0, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });
     assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 48, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });  // k not a multiple of 32
     assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.q4_0.id, 64, 24, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });  // n not a multiple of 16
+  });
+});
+
+describe('where matmul weights live: the repackWeights and vnniKernel load options', () => {
+  it('repackWeights: false (or MOONDREAM_DISABLE_REPACK=1) keeps every weight mapped as stored, with the same logits', async () => {
+    const { textPath } = await tinyPair('q4_0');
+    const tokens = [50256, 27, 9060, 29, 1867];
+    const mapped = await Moondream.load({ text: textPath }, { repackWeights: false, vnniKernel: false, threads: 2 });
+    process.env.MOONDREAM_DISABLE_REPACK = '1';
+    const byEnv = await Moondream.load({ text: textPath }, { repackWeights: true, vnniKernel: false, threads: 2 })
+      .finally(() => delete process.env.MOONDREAM_DISABLE_REPACK);
+    const repacked = await Moondream.load({ text: textPath }, { vnniKernel: false, threads: 2 });
+    try {
+      assert.equal(mapped.info.repackedBytes, 0);
+      assert.equal(byEnv.info.repackedBytes, 0);
+      // ggml repacks q4_0 where it has a kernel for the layout (x86 with AVX2, arm64 with dotprod/i8mm).
+      if (repacked.info.repackedBytes === 0) return;
+      const a = await mapped.evaluate(tokens);
+      const b = await repacked.evaluate(tokens);
+      let maxDiff = 0;
+      let maxAbs = 0;
+      for (let i = 0; i < a.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
+        maxAbs = Math.max(maxAbs, Math.abs(a[i]!));
+      }
+      // Same quantized arithmetic, other summation order.
+      assert.ok(maxDiff / maxAbs < 1e-4, `repacked and mapped q4_0 differ by ${maxDiff / maxAbs}`);
+    } finally {
+      mapped.dispose();
+      byEnv.dispose();
+      repacked.dispose();
+    }
+  });
+
+  it('are validated in TypeScript', async () => {
+    const { textPath } = await tinyPair('q4_0');
+    await assert.rejects(Moondream.load({ text: textPath }, { repackWeights: 'no' as unknown as boolean }),
+      { code: 'ERR_INVALID_ARGUMENT', message: /Expected a boolean for options\.repackWeights but received/ });
+    await assert.rejects(Moondream.load({ text: textPath }, { vnniKernel: 0 as unknown as boolean }),
+      { code: 'ERR_INVALID_ARGUMENT', message: /Expected a boolean for options\.vnniKernel but received/ });
   });
 });

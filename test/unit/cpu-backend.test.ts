@@ -1,5 +1,5 @@
 // Which ggml CPU backend and which of our kernels a process chooses (native/src/cpu_backend_loader.cpp,
-// cpu_level.cpp, vnni_matrix.cpp), checked against what /proc/cpuinfo says this CPU has, in this
+// cpu_level.cpp and our AVX-512 kernels: vnni_matrix, f16_matrix, vision_attention, decode_attention), checked against what /proc/cpuinfo says this CPU has, in this
 // process and in children with MOONDREAM_CPU_LEVEL set.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,7 +17,13 @@ const platformScript = fileURLToPath(new URL('../../../scripts/platform-package.
 const flags = new Set(existsSync('/proc/cpuinfo')
   ? (/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/)
   : []);
-const hasVnniKernel = ['avx512f', 'avx512bw', 'avx512_vnni'].every((f) => flags.has(f));
+// What each of our kernels is compiled for (target attributes), and the variable that turns it off.
+const KERNELS = [
+  { name: 'vnni_matrix', needs: ['avx512f', 'avx512bw', 'avx512_vnni'], disable: 'MOONDREAM_DISABLE_VNNI_MATRIX' },
+  { name: 'f16_matrix', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_F16_MATRIX' },
+  { name: 'vision_attention', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_VISION_ATTENTION' },
+  { name: 'decode_attention', needs: ['avx512f'], disable: 'MOONDREAM_DISABLE_DECODE_ATTENTION' },
+];
 const hasAvx2 = ['avx2', 'fma', 'f16c', 'bmi2'].every((f) => flags.has(f));
 const LEVELS = ['x64', 'sse42', 'avx', 'avx2', 'avx_vnni', 'avx512', 'amx'];
 
@@ -77,22 +83,29 @@ describe('the CPU backend of this process', () => {
     }
   });
 
-  it('uses our VNNI kernel exactly when the CPU has AVX-512 F, BW and VNNI and the cap allows avx512', () => {
-    const vnni = info.kernels.find((k) => k.name === 'vnni_matrix');
-    assert.ok(vnni);
-    const expected = process.arch === 'x64' && hasVnniKernel && levelIndex(cap) >= LEVELS.indexOf('avx512');
-    assert.equal(vnni.chosen, expected, vnni.reason);
+  it('uses each of our AVX-512 kernels exactly when the CPU has what it needs, the cap allows avx512 and it is not disabled', () => {
+    assert.deepEqual(info.kernels.map((k) => k.name), KERNELS.map((k) => k.name));
+    for (const kernel of KERNELS) {
+      const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === kernel.name)!;
+      const expected = process.arch === 'x64' && kernel.needs.every((f) => flags.has(f)) &&
+        levelIndex(cap) >= LEVELS.indexOf('avx512') && process.env[kernel.disable] === undefined;
+      assert.equal(report.chosen, expected, `${kernel.name}: ${report.reason}`);
+    }
   });
 });
 
 describe('MOONDREAM_CPU_LEVEL', () => {
-  it('avx2 turns our VNNI kernel off and, in a portable build, loads the AVX2 variant without AVX-512', () => {
+  it('avx2 turns all our AVX-512 kernels off and, in a portable build, loads the AVX2 variant without AVX-512', () => {
     const { info } = infoWith('avx2');
     assert.ok(info);
     assert.equal(info.cpuBackend.cpuLevel, 'avx2');
-    const vnni = info.kernels.find((k) => k.name === 'vnni_matrix')!;
-    assert.equal(vnni.chosen, false);
-    if (process.arch === 'x64' && hasVnniKernel) assert.match(vnni.reason, /MOONDREAM_CPU_LEVEL=avx2 is below avx512/);
+    for (const kernel of KERNELS) {
+      const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === kernel.name)!;
+      assert.equal(report.chosen, false, kernel.name);
+      if (process.arch === 'x64' && kernel.needs.every((f) => flags.has(f))) {
+        assert.match(report.reason, /MOONDREAM_CPU_LEVEL=avx2 is below avx512/, kernel.name);
+      }
+    }
     if (info.cpuBackend.runtimeSelected && hasAvx2) {
       assert.equal(info.cpuBackend.variant, 'haswell');
       assert.equal(info.cpuFeatures.AVX2, true);

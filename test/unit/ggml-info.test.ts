@@ -1,19 +1,48 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { addon } from '../../src/binding.js';
 import { GGML_TYPES, ggmlInfo, probeMachine } from '../../src/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const pin = JSON.parse(readFileSync(new URL('../../../vendor/ggml.pin.json', import.meta.url), 'utf8')) as {
-  llamaCppCommit: string; ggmlVersion: string;
-};
+// What ggmlInfo() says about ggml must be true of the code linked into the addon, because the
+// README's parity claims ("the same ggml as llama.cpp in node-llama-cpp") rest on it. CMake compiles
+// the commit in from vendor/ggml.pin.json, so comparing with the pin would only test CMake's JSON
+// reader. Instead the commit is compared with what the installed node-llama-cpp package really
+// ships, and the ggml tree on disk that the addon was compiled from is hashed and compared with
+// that commit's ggml/ folder. A package upgrade, a hand-edited vendor/ggml or an addon built before
+// a re-pin fails here. (An addon built from an older vendor/ggml that was later re-extracted is not
+// caught: the addon does not record the tree it was built from.)
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const bundle = join(root, 'node_modules', 'node-llama-cpp', 'llama', 'gitRelease.bundle');
+const git = (args: string[], env: Record<string, string> = {}) =>
+  execFileSync('git', args, { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 describe('ggmlInfo()', () => {
   const info = ggmlInfo();
 
-  it('reports the pinned ggml commit and version', () => {
-    assert.equal(info.ggmlCommit, pin.llamaCppCommit);
-    assert.equal(info.ggmlVersion, pin.ggmlVersion);
+  it('reports the llama.cpp commit in node-llama-cpp\'s bundle, whose ggml/ is the tree it was built from', () => {
+    const heads = git(['bundle', 'list-heads', bundle]).split('\n').map((line) => line.split(' '));
+    assert.deepEqual(heads.map(([, ref]) => ref), ['HEAD']);
+    assert.equal(info.ggmlCommit, heads[0]![0]);
+
+    const scratch = tempDir('ggml-bundle-');
+    const repo = join(scratch, 'repo.git');
+    git(['init', '--quiet', '--bare', repo]);
+    git(['--git-dir', repo, 'fetch', '--quiet', bundle, 'HEAD']);
+    const bundled = git(['--git-dir', repo, 'rev-parse', `${info.ggmlCommit}:ggml`]);
+    // Hash vendor/ggml as git would (its .gitignore applies, as it did upstream), leaving out the
+    // extraction stamp, which is ours.
+    const index = { GIT_INDEX_FILE: join(scratch, 'index') };
+    git(['--git-dir', repo, '--work-tree', join(root, 'vendor', 'ggml'), 'add', '--all', '.', ':!.moondream-pin'], index);
+    assert.equal(git(['--git-dir', repo, 'write-tree'], index), bundled, 'vendor/ggml differs from ggml/ of the bundled commit');
+
+    // ggml_version() comes from ggml's own CMakeLists.txt, so it must be that file's version.
+    const cmake = git(['--git-dir', repo, 'show', `${info.ggmlCommit}:ggml/CMakeLists.txt`]);
+    const part = (name: string) => new RegExp(`set\\(GGML_VERSION_${name} (\\d+)\\)`).exec(cmake)?.[1];
+    assert.equal(info.ggmlVersion, `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`);
   });
 
   it('reports the CPU features ggml detects, as booleans', () => {

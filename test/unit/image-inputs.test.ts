@@ -12,6 +12,8 @@ import { IMAGE_FIXTURES, compareRgb, fixtureBytes, imageManifest, readGolden } f
 
 const manifest = imageManifest();
 const SIDE = 378;
+/** moondream1's preprocessing values, as its mmproj states them. */
+const MOONDREAM1 = { imageSize: SIDE, imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5] };
 const photo = manifest.fixtures.find((f) => f.file === 'photo_320x240_q90.jpg')!;
 const photoGolden = readGolden(photo.golden, SIDE, SIDE, photo.sha256);
 const lut = (JSON.parse(readFileSync(IMAGE_FIXTURES + 'normalisation-lut.json', 'utf8')) as { values: number[] }).values;
@@ -99,7 +101,7 @@ describe('normalisation', () => {
     // A 378x378 image needs no resampling, so the output is the table applied to the input.
     const rgb = new Uint8Array(SIDE * SIDE * 3);
     for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 7 + (i % 3) * 101) & 255;
-    const out = await addon().preprocessRgb(rgb, SIDE, SIDE);
+    const out = await addon().preprocessRgb(rgb, SIDE, SIDE, MOONDREAM1);
     const plane = SIDE * SIDE;
     const seen = new Set<number>();
     for (let p = 0; p < plane; p++) {
@@ -118,17 +120,65 @@ describe('normalisation', () => {
   });
 });
 
+describe('preprocessing with a model\'s own side, mean and std', () => {
+  // The oracle: torch's float32 arithmetic, (v * fround(1/255) - mean) / std with mean and std as
+  // float32, each step rounded to float32 (exact: double rounding is harmless for one operation).
+  const torchNormalise = (v: number, mean: number, std: number): number =>
+    Math.fround(Math.fround(Math.fround(v * Math.fround(1 / 255)) - Math.fround(mean)) / Math.fround(std));
+
+  it('resizes to imageSize and normalises each channel with its mean and std, bit for bit', async () => {
+    const options = { imageSize: 224, imageMean: [0.48145466, 0.4578275, 0.40821073], imageStd: [0.26862954, 0.26130258, 0.27577711] };
+    const out = await preprocessImage(fixtureBytes(photo.file), options);
+    const decoded = await decodeImage(fixtureBytes(photo.file));
+    const resized = await resizeRgb(decoded.data, decoded.width, decoded.height, 224, 224);
+    const plane = 224 * 224;
+    assert.equal(out.length, 3 * plane);
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) {
+        const expected = torchNormalise(resized[p * 3 + c]!, options.imageMean[c]!, options.imageStd[c]!);
+        if (out[c * plane + p] !== expected) assert.fail(`pixel ${p} channel ${c}: ${out[c * plane + p]} != ${expected}`);
+      }
+    }
+  });
+
+  it('defaults to moondream1 (378, 0.5, 0.5), and the oracle reproduces the committed table for those', async () => {
+    assert.deepEqual(await preprocessImage(fixtureBytes(photo.file)), await preprocessImage(fixtureBytes(photo.file), MOONDREAM1));
+    for (let v = 0; v < 256; v++) assert.equal(torchNormalise(v, 0.5, 0.5), Math.fround(lut[v]!), `value ${v}`);
+  });
+
+  it('validates the values in TypeScript', async () => {
+    const bytes = fixtureBytes(photo.file);
+    await rejectsWith(preprocessImage(bytes, { imageSize: 0 }), 'ERR_INVALID_ARGUMENT', /options\.imageSize/);
+    await rejectsWith(preprocessImage(bytes, { imageSize: 4097 }), 'ERR_INVALID_ARGUMENT', /options\.imageSize/);
+    await rejectsWith(preprocessImage(bytes, { imageMean: [0.5, 0.5] }), 'ERR_INVALID_ARGUMENT', /options\.imageMean/);
+    await rejectsWith(preprocessImage(bytes, { imageStd: [0.5, -1, 0.5] }), 'ERR_INVALID_ARGUMENT', /options\.imageStd/);
+    await rejectsWith(preprocessImage(bytes, { imageMean: [0.5, Infinity, 0.5] }), 'ERR_INVALID_ARGUMENT', /options\.imageMean/);
+  });
+
+  it('counts a narrow image as wide as the model\'s input against maxPixels', async () => {
+    const bytes = fixtureBytes(photo.file);  // 320x240
+    await rejectsWith(preprocessImage(bytes, { imageSize: 400, maxPixels: 400 * 240 - 1 }), 'ERR_IMAGE_DECODE', /resized as 400x240/);
+    assert.equal((await preprocessImage(bytes, { imageSize: 400, maxPixels: 400 * 240 })).length, 3 * 400 * 400);
+  });
+});
+
 describe('native preprocessing arguments', () => {
   it('rejects bad sizes and buffers with ERR_INVALID_ARGUMENT instead of reading out of bounds', async () => {
     const rgb = new Uint8Array(12);
     const cases: Array<[string, () => Promise<unknown>]> = [
-      ['short buffer', () => addon().preprocessRgb(rgb, 3, 2)],
-      ['long buffer', () => addon().preprocessRgb(rgb, 1, 1)],
-      ['zero width', () => addon().preprocessRgb(new Uint8Array(0), 0, 4)],
-      ['negative height', () => addon().preprocessRgb(rgb, 4, -1)],
-      ['fractional width', () => addon().preprocessRgb(rgb, 1.5, 2)],
-      ['huge sides whose product wraps', () => addon().preprocessRgb(rgb, 2 ** 32, 2 ** 32)],
-      ['not a Uint8Array', () => addon().preprocessRgb(new Float32Array(3) as unknown as Uint8Array, 1, 1)],
+      ['short buffer', () => addon().preprocessRgb(rgb, 3, 2, MOONDREAM1)],
+      ['long buffer', () => addon().preprocessRgb(rgb, 1, 1, MOONDREAM1)],
+      ['zero width', () => addon().preprocessRgb(new Uint8Array(0), 0, 4, MOONDREAM1)],
+      ['negative height', () => addon().preprocessRgb(rgb, 4, -1, MOONDREAM1)],
+      ['fractional width', () => addon().preprocessRgb(rgb, 1.5, 2, MOONDREAM1)],
+      ['huge sides whose product wraps', () => addon().preprocessRgb(rgb, 2 ** 32, 2 ** 32, MOONDREAM1)],
+      ['not a Uint8Array', () => addon().preprocessRgb(new Float32Array(3) as unknown as Uint8Array, 1, 1, MOONDREAM1)],
+      ['no params', () => (addon().preprocessRgb as (...args: unknown[]) => Promise<unknown>)(rgb, 2, 2)],
+      ['zero image size', () => addon().preprocessRgb(rgb, 2, 2, { ...MOONDREAM1, imageSize: 0 })],
+      ['image size over the output limit', () => addon().preprocessRgb(rgb, 2, 2, { ...MOONDREAM1, imageSize: 5000 })],
+      ['two channel means', () => addon().preprocessRgb(rgb, 2, 2, { ...MOONDREAM1, imageMean: [0.5, 0.5] })],
+      ['zero std', () => addon().preprocessRgb(rgb, 2, 2, { ...MOONDREAM1, imageStd: [0.5, 0, 0.5] })],
+      ['NaN mean', () => addon().preprocessRgb(rgb, 2, 2, { ...MOONDREAM1, imageMean: [0.5, NaN, 0.5] })],
       ['zero output', () => addon().resizeRgb(rgb, 2, 2, 0, 5)],
       ['output too large', () => addon().resizeRgb(rgb, 2, 2, 1 << 13, 1 << 13)],
     ];
@@ -145,7 +195,7 @@ describe('native preprocessing arguments', () => {
     const rgb = new Uint8Array(long * 3);
     for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 13) & 255;
     for (const [w, h] of [[long, 1], [1, long]] as const) {
-      const out = await addon().preprocessRgb(rgb, w, h);
+      const out = await addon().preprocessRgb(rgb, w, h, MOONDREAM1);
       assert.equal(out.length, 3 * SIDE * SIDE);
       assert.ok(out.every((v) => v >= -1 && v <= 1), `${w}x${h}`);
     }

@@ -1,0 +1,316 @@
+// Kernel micro-benchmarks, A/B in one process: each case times ggml's own op and ours on the same
+// operands, alternating, and prints the medians, the achieved rate and its fraction of the machine
+// probe's peak measured in the same process (a shared machine moves absolute figures; the ratio
+// between alternating runs holds). Built with -DMOONDREAM_KERNEL_BENCH=ON (scripts/kernel-bench.sh).
+//   kernel_bench [threads] [repetitions] [case...]     cases: f16 (vision matmuls)
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <immintrin.h>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <memory>
+#include <vector>
+
+#include "ggml-cpp.h"
+#include "ggml-cpu.h"
+#include "../src/f16_matrix.h"
+#include "../src/vnni_matrix.h"
+#include "../src/vision_attention.h"
+#include "../src/avx512_math.h"
+#include "moondream.h"
+
+using namespace moondream;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+float next_value(uint64_t & state) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return float(state >> 40) / float(1u << 24) * 2.0f - 1.0f;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+// On a machine shared with other work, wall time mostly measures the queue for the cores; the
+// CPU time the process was given is what the kernel actually took (caches still shared).
+struct Timing {
+    double wall;
+    double cpu;
+};
+
+struct Runner {
+    ggml_threadpool * pool;
+    int threads;
+    std::vector<uint8_t> work;
+    Timing run(ggml_cgraph * graph) {
+        ggml_cplan plan = ggml_graph_plan(graph, threads, pool);
+        work.resize(plan.work_size + 1);
+        plan.work_data = work.data();
+        const double cpu0 = process_cpu_seconds();
+        const auto start = Clock::now();
+        ggml_graph_compute(graph, &plan);
+        return {std::chrono::duration<double>(Clock::now() - start).count(), process_cpu_seconds() - cpu0};
+    }
+};
+
+// fp32 FMAs one core retires per CPU-second: 16 independent AVX-512 chains.
+__attribute__((target("avx512f"))) double fma_peak_per_cpu_second() {
+    __m512 acc[16];
+    for (int j = 0; j < 16; ++j) acc[j] = _mm512_set1_ps(float(j));
+    const __m512 m = _mm512_set1_ps(0.999999f), a = _mm512_set1_ps(1e-7f);
+    double best = 0;
+    for (int pass = 0; pass < 5; ++pass) {
+        const double c0 = process_cpu_seconds();
+        const int64_t iters = 20'000'000;
+        for (int64_t i = 0; i < iters; ++i) {
+            for (int j = 0; j < 16; ++j) acc[j] = _mm512_fmadd_ps(acc[j], m, a);
+        }
+        const double c = process_cpu_seconds() - c0;
+        best = std::max(best, 2.0 * 16 * 16 * double(iters) / c);
+    }
+    float sink = 0;
+    for (int j = 0; j < 16; ++j) sink += _mm512_reduce_add_ps(acc[j]);
+    if (sink == 12345.0f) std::printf(" ");
+    return best;
+}
+
+// out = x W^T + b for an f16 weight [k, n] and m f32 rows: ggml's mul_mat + add against F16Matrix.
+void bench_f16(Runner & runner, int reps, int64_t k, int64_t n, int64_t m, double peak, double core_peak) {
+    const size_t bytes = size_t(k) * size_t(n) * 2 + size_t(k) * size_t(m) * 4 * 4 + size_t(n) * size_t(m) * 4 * 4 + (64u << 20);
+    ggml_context_ptr ctx(ggml_init({bytes, nullptr, false}));
+    ggml_tensor * w = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F16, k, n);
+    ggml_tensor * x = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, k, m);
+    ggml_tensor * b = ggml_new_tensor_1d(ctx.get(), GGML_TYPE_F32, n);
+    uint64_t state = uint64_t(k * 131 + n * 7 + m);
+    for (int64_t i = 0; i < k * n; ++i) static_cast<ggml_fp16_t *>(w->data)[i] = ggml_fp32_to_fp16(next_value(state) * 0.05f);
+    for (int64_t i = 0; i < k * m; ++i) static_cast<float *>(x->data)[i] = next_value(state);
+    for (int64_t i = 0; i < n; ++i) static_cast<float *>(b->data)[i] = next_value(state);
+    auto matrix = F16Matrix::wrap(w);
+    if (!matrix) {
+        std::printf("f16 %lldx%lld m=%lld: kernel not supported here\n", (long long)k, (long long)n, (long long)m);
+        return;
+    }
+    ggml_tensor * theirs = ggml_add(ctx.get(), ggml_mul_mat(ctx.get(), w, x), b);
+    ggml_tensor * ours = matrix->mul_mat(ctx.get(), x, b);
+    ggml_cgraph * g_theirs = ggml_new_graph(ctx.get());
+    ggml_build_forward_expand(g_theirs, theirs);
+    ggml_cgraph * g_ours = ggml_new_graph(ctx.get());
+    ggml_build_forward_expand(g_ours, ours);
+    std::vector<double> t_theirs, t_ours, c_theirs, c_ours;
+    runner.run(g_theirs);
+    runner.run(g_ours);
+    for (int r = 0; r < reps; ++r) {
+        const Timing a = runner.run(g_theirs);
+        const Timing o = runner.run(g_ours);
+        t_theirs.push_back(a.wall);
+        t_ours.push_back(o.wall);
+        c_theirs.push_back(a.cpu);
+        c_ours.push_back(o.cpu);
+    }
+    // Accuracy against a double-precision product, on a sample of outputs.
+    double worst_ours = 0, worst_theirs = 0, scale = 0;
+    for (int64_t s = 0; s < 4096; ++s) {
+        const int64_t row = (s * 7919) % m;
+        const int64_t col = (s * 104729) % n;
+        double ref = static_cast<const float *>(b->data)[col];
+        for (int64_t i = 0; i < k; ++i) {
+            ref += double(static_cast<const float *>(x->data)[row * k + i]) * double(ggml_fp16_to_fp32(static_cast<const ggml_fp16_t *>(w->data)[col * k + i]));
+        }
+        scale = std::max(scale, std::fabs(ref));
+        worst_ours = std::max(worst_ours, std::fabs(double(static_cast<const float *>(ours->data)[row * n + col]) - ref));
+        worst_theirs = std::max(worst_theirs, std::fabs(double(static_cast<const float *>(theirs->data)[row * n + col]) - ref));
+    }
+    const double flops = 2.0 * double(k) * double(n) * double(m);
+    const double a = median(t_theirs), o = median(t_ours);
+    const double ca = median(c_theirs), co = median(c_ours);
+    std::printf("f16 k=%-5lld n=%-5lld m=%-4lld ggml %7.2f ms %.2f of peak (cpu: %.2f of core peak), err %.1e | ours %7.2f ms %.2f of peak (cpu: %.2f), err %.1e | %.2fx wall, %.2fx cpu\n",
+                (long long)k, (long long)n, (long long)m, a * 1e3, flops / a / peak, flops / ca / core_peak, worst_theirs / scale, o * 1e3, flops / o / peak,
+                flops / co / core_peak, worst_ours / scale, a / o, ca / co);
+}
+
+// The vision tower's attention (16 heads of 72, 729 positions): ggml's permutes, mul_mats and
+// softmax against vision_attention().
+void bench_attention(Runner & runner, int reps, double core_peak) {
+    const int64_t n = 729, heads = 16, d = 72, e = heads * d;
+    ggml_context_ptr ctx(ggml_init({size_t(256) << 20, nullptr, false}));
+    ggml_tensor * q = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, e, n);
+    ggml_tensor * k = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, e, n);
+    ggml_tensor * v = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, e, n);
+    uint64_t state = 5;
+    for (ggml_tensor * t : {q, k, v}) {
+        for (int64_t i = 0; i < e * n; ++i) static_cast<float *>(t->data)[i] = next_value(state) * 2.0f;
+    }
+    const float scale = 1.0f / std::sqrt(float(d));
+    ggml_tensor * q3 = ggml_permute(ctx.get(), ggml_reshape_3d(ctx.get(), q, d, heads, n), 0, 2, 1, 3);
+    ggml_tensor * k3 = ggml_permute(ctx.get(), ggml_reshape_3d(ctx.get(), k, d, heads, n), 0, 2, 1, 3);
+    ggml_tensor * v3 = ggml_cont(ctx.get(), ggml_permute(ctx.get(), ggml_reshape_3d(ctx.get(), v, d, heads, n), 1, 2, 0, 3));
+    ggml_tensor * scores = ggml_soft_max_ext(ctx.get(), ggml_mul_mat(ctx.get(), k3, q3), nullptr, scale, 0.0f);
+    ggml_tensor * theirs = ggml_cont_2d(ctx.get(), ggml_permute(ctx.get(), ggml_mul_mat(ctx.get(), v3, scores), 0, 2, 1, 3), e, n);
+    ggml_tensor * ours = vision_attention(ctx.get(), q, k, v, int(heads), scale);
+    ggml_cgraph * g_theirs = ggml_new_graph(ctx.get());
+    ggml_build_forward_expand(g_theirs, theirs);
+    ggml_cgraph * g_ours = ggml_new_graph(ctx.get());
+    ggml_build_forward_expand(g_ours, ours);
+    runner.run(g_theirs);
+    runner.run(g_ours);
+    std::vector<double> t_theirs, t_ours, c_theirs, c_ours;
+    for (int r = 0; r < reps; ++r) {
+        const Timing a = runner.run(g_theirs);
+        const Timing o = runner.run(g_ours);
+        t_theirs.push_back(a.wall);
+        t_ours.push_back(o.wall);
+        c_theirs.push_back(a.cpu);
+        c_ours.push_back(o.cpu);
+    }
+    double worst = 0, scale_ref = 0;
+    for (int64_t i = 0; i < e * n; ++i) {
+        worst = std::max(worst, std::fabs(double(static_cast<float *>(ours->data)[i]) - double(static_cast<float *>(theirs->data)[i])));
+        scale_ref = std::max(scale_ref, std::fabs(double(static_cast<float *>(theirs->data)[i])));
+    }
+    const double flops = 4.0 * double(n) * double(n) * double(e);
+    const double ca = median(c_theirs), co = median(c_ours);
+    std::printf("vision attention 16x72, n=729: ggml %7.2f ms (cpu: %.2f of core peak) | ours %7.2f ms (cpu: %.2f) | %.2fx wall, %.2fx cpu; max diff %.1e of max |out|\n",
+                median(t_theirs) * 1e3, flops / ca / core_peak, median(t_ours) * 1e3, flops / co / core_peak, median(t_theirs) / median(t_ours), ca / co,
+                worst / scale_ref);
+}
+
+// avx512::erf and gelu_erf against the C library's erf in double, over [-8, 8].
+__attribute__((target("avx512f"))) void check_erf() {
+    double worst_erf = 0, worst_gelu = 0, worst_gelu_rel = 0;
+    float at = 0;
+    for (int64_t i = 0; i < (int64_t(1) << 24); i += 16) {
+        float xs[16], e[16], g[16];
+        for (int j = 0; j < 16; ++j) xs[j] = -8.0f + 16.0f * float(i + j) / float(int64_t(1) << 24);
+        _mm512_storeu_ps(e, moondream::avx512::erf(_mm512_loadu_ps(xs)));
+        _mm512_storeu_ps(g, moondream::avx512::gelu_erf(_mm512_loadu_ps(xs)));
+        for (int j = 0; j < 16; ++j) {
+            const double x = xs[j];
+            const double d = std::fabs(double(e[j]) - std::erf(x));
+            if (d > worst_erf) {
+                worst_erf = d;
+                at = xs[j];
+            }
+            const double ref = 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+            worst_gelu = std::max(worst_gelu, std::fabs(double(g[j]) - ref));
+            worst_gelu_rel = std::max(worst_gelu_rel, std::fabs(double(g[j]) - ref) / std::max(std::fabs(x), 1e-3));
+        }
+    }
+    std::printf("erf: max abs error %.2e (at %g); gelu_erf: max abs error %.2e, max error / |x| %.2e\n", worst_erf, at, worst_gelu, worst_gelu_rel);
+}
+
+// Decode's matrix-vector products: `count` q4_0 or q8_0 weights of 2048 x 8192 (together well past
+// the caches) times one row, through our VNNI kernel and through ggml's mul_mat, against a plain
+// streaming read of the same number of bytes, alternating.
+__attribute__((target("avx512f"))) uint64_t stream_read(const uint8_t * p, size_t bytes) {
+    __m512i a = _mm512_setzero_si512(), b = a;
+    for (size_t i = 0; i + 128 <= bytes; i += 128) {
+        a = _mm512_xor_si512(a, _mm512_load_si512(p + i));
+        b = _mm512_xor_si512(b, _mm512_load_si512(p + i + 64));
+    }
+    return uint64_t(_mm512_reduce_add_epi64(_mm512_xor_si512(a, b)));
+}
+
+void bench_matvec(Runner & runner, int reps, ggml_type type, int count) {
+    const int64_t k = 2048, n = 8192;
+    const size_t weight_bytes = ggml_row_size(type, k) * size_t(n);
+    ggml_context_ptr ctx(ggml_init({weight_bytes * size_t(count) + (64u << 20), nullptr, false}));
+    std::vector<float> values(size_t(k) * size_t(n));
+    uint64_t state = 11;
+    for (float & v : values) v = next_value(state);
+    ggml_tensor * x = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, k, 1);
+    for (int64_t i = 0; i < k; ++i) static_cast<float *>(x->data)[i] = next_value(state);
+    std::vector<std::unique_ptr<VnniMatrix>> packed;
+    ggml_cgraph * g_ours = ggml_new_graph(ctx.get());
+    ggml_cgraph * g_theirs = ggml_new_graph(ctx.get());
+    for (int i = 0; i < count; ++i) {
+        ggml_tensor * w = ggml_new_tensor_2d(ctx.get(), type, k, n);
+        ggml_quantize_chunk(type, values.data(), w->data, 0, n, k, nullptr);
+        packed.push_back(VnniMatrix::pack(w));
+        if (!packed.back()) {
+            std::printf("matvec: the VNNI kernel is not supported here\n");
+            return;
+        }
+        ggml_build_forward_expand(g_ours, packed.back()->mul_mat(ctx.get(), x));
+        ggml_build_forward_expand(g_theirs, ggml_mul_mat(ctx.get(), w, x));
+    }
+    const size_t total = weight_bytes * size_t(count);
+    std::vector<uint8_t, std::allocator<uint8_t>> raw(total + 64);
+    uint8_t * aligned = reinterpret_cast<uint8_t *>((reinterpret_cast<uintptr_t>(raw.data()) + 63) & ~uintptr_t(63));
+    std::memset(aligned, 1, total);
+    std::vector<double> t_ours, t_theirs, t_read;
+    uint64_t sink = 0;
+    for (int r = 0; r < reps + 1; ++r) {
+        const Timing o = runner.run(g_ours);
+        const Timing a = runner.run(g_theirs);
+        // The read: one thread per half, as the kernels split the rows.
+        const auto start = Clock::now();
+        if (runner.threads > 1) {
+            std::thread other([&] { sink ^= stream_read(aligned + total / 2, total / 2); });
+            sink ^= stream_read(aligned, total / 2);
+            other.join();
+        } else {
+            sink ^= stream_read(aligned, total);
+        }
+        const double read = std::chrono::duration<double>(Clock::now() - start).count();
+        if (r == 0) continue;
+        t_ours.push_back(o.wall);
+        t_theirs.push_back(a.wall);
+        t_read.push_back(read);
+    }
+    const double o = median(t_ours), a = median(t_theirs), rd = median(t_read);
+    std::printf("matvec %s %d x 2048x8192 (%.0f MB): ours %.1f GB/s (%.2f of the read), ggml %.1f GB/s (%.2f), plain read %.1f GB/s%s\n",
+                ggml_type_name(type), count, total / 1e6, total / o / 1e9, rd / o, total / a / 1e9, rd / a, total / rd / 1e9, sink == 42 ? " " : "");
+}
+
+}  // namespace
+
+int main(int argc, char ** argv) {
+    const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+    const int reps = argc > 2 ? std::atoi(argv[2]) : 5;
+    std::vector<std::string> cases;
+    for (int i = 3; i < argc; ++i) cases.emplace_back(argv[i]);
+    if (cases.empty()) cases = {"f16"};
+    ggml_cpu_init();
+    auto probe = probe_machine(threads, size_t(256) << 20);
+    if (!probe.ok()) return 1;
+    std::printf("probe: fp32 %.0f GFLOP/s (%s), int8 %.0f GOP/s, read %.1f GB/s, %d threads\n", probe.value().fp32_flops_per_second / 1e9,
+                probe.value().fp32_isa.c_str(), probe.value().int8_ops_per_second / 1e9, probe.value().read_bytes_per_second / 1e9, threads);
+    ggml_threadpool_params params = ggml_threadpool_params_default(threads);
+    ggml_threadpool * pool = ggml_threadpool_new(&params);
+    Runner runner{pool, threads, {}};
+    const double core_peak = fma_peak_per_cpu_second();
+    std::printf("one core: %.0f GFLOP per CPU-second (AVX-512 FMA)\n", core_peak / 1e9);
+    for (const std::string & c : cases) {
+        if (c == "f16") {
+            const double peak = probe.value().fp32_flops_per_second;
+            bench_f16(runner, reps, 1152, 1152, 729, peak, core_peak);
+            bench_f16(runner, reps, 1152, 4304, 729, peak, core_peak);
+            bench_f16(runner, reps, 4304, 1152, 729, peak, core_peak);
+            bench_f16(runner, reps, 1152, 8192, 729, peak, core_peak);
+            bench_f16(runner, reps, 8192, 2048, 729, peak, core_peak);
+        } else if (c == "matvec") {
+            bench_matvec(runner, reps, GGML_TYPE_Q4_0, 24);
+            bench_matvec(runner, reps, GGML_TYPE_Q8_0, 16);
+        } else if (c == "erf") {
+            check_erf();
+        } else if (c == "attention") {
+            bench_attention(runner, reps, core_peak);
+        }
+    }
+    ggml_threadpool_free(pool);
+    return 0;
+}

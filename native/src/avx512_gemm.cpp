@@ -1,0 +1,229 @@
+#include "avx512_gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "cpu_level.h"
+#include "ggml.h"
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* locals.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#include "avx512_math.h"
+#define MOONDREAM_AVX512_GEMM 1
+#define MD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
+#endif
+
+namespace moondream::avx512 {
+
+namespace {
+
+constexpr int64_t kChunk = 256;         // k per converted weight chunk
+constexpr int64_t kPanelsPerBlock = 8;  // weight panels converted together: 256 x 256 f32 = 256 KiB, L2-resident
+
+#if MOONDREAM_AVX512_GEMM
+
+// 16 rows of 16 floats -> 16 columns: r[i] holds row i, afterwards r[j] holds column j.
+MD_TARGET __attribute__((always_inline)) inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    // r[4g + j], 128-bit lane q: rows 4g..4g+3 of column 4q + j.
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; ++i) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
+    }
+}
+
+MD_TARGET inline __mmask16 first_lanes(int64_t count) {
+    return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1);
+}
+
+MD_TARGET inline __m512 load_row(const WeightRows & w, int64_t row, int64_t k0, __mmask16 mask) {
+    if (w.half) {
+        const auto * src = static_cast<const ggml_fp16_t *>(w.data) + size_t(row) * w.stride + size_t(k0);
+        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, src));
+    }
+    return _mm512_maskz_loadu_ps(mask, static_cast<const float *>(w.data) + size_t(row) * w.stride + size_t(k0));
+}
+
+// Weight rows [n0, n0 + 32) x k [k0, k0 + kc) -> f32 [kc][32]; rows past n and k past the row's
+// end read as 0.
+MD_TARGET void convert_panel(const WeightRows & w, int64_t n0, int64_t k0, int64_t kc, float * out) {
+    for (int g = 0; g < kPanelWidth; g += 16) {
+        const int64_t valid_rows = std::min<int64_t>(16, w.n - (n0 + g));
+        for (int64_t kk = 0; kk < kc; kk += 16) {
+            const __mmask16 mask = first_lanes(w.k - (k0 + kk));
+            __m512 r[16];
+            for (int i = 0; i < 16; ++i) r[i] = i < valid_rows ? load_row(w, n0 + g + i, k0 + kk, mask) : _mm512_setzero_ps();
+            transpose16(r);
+            const int64_t columns = std::min<int64_t>(16, kc - kk);
+            for (int j = 0; j < columns; ++j) _mm512_store_ps(out + size_t(kk + j) * kPanelWidth + g, r[j]);
+        }
+    }
+}
+
+// A 12 x (16 NV) tile over kc steps: a is [kc][12] (packed rows), w is [kc][32]. `first`: start
+// from the bias (or 0), else from c; `final`: the last chunk of k, the epilogue applies. Only
+// `rows` rows and the lanes of `last` in the last vector are stored.
+template <int NV>
+MD_TARGET void tile(const float * a, const float * w, int64_t kc, float * c, size_t ldc, int rows, __mmask16 last, bool first,
+                    const float * bias, bool gelu) {
+    __m512 acc[kRowsPerPanel][NV];
+    if (first) {
+        for (int v = 0; v < NV; ++v) {
+            const __mmask16 mask = v == NV - 1 ? last : __mmask16(0xFFFF);
+            const __m512 b = bias != nullptr ? _mm512_maskz_loadu_ps(mask, bias + 16 * v) : _mm512_setzero_ps();
+            for (int i = 0; i < kRowsPerPanel; ++i) acc[i][v] = b;
+        }
+    } else {
+        for (int i = 0; i < kRowsPerPanel; ++i) {
+            for (int v = 0; v < NV; ++v) {
+                const __mmask16 mask = v == NV - 1 ? last : __mmask16(0xFFFF);
+                acc[i][v] = i < rows ? _mm512_maskz_loadu_ps(mask, c + size_t(i) * ldc + 16 * v) : _mm512_setzero_ps();
+            }
+        }
+    }
+    for (int64_t kk = 0; kk < kc; ++kk) {
+        __m512 wv[NV];
+        for (int v = 0; v < NV; ++v) wv[v] = _mm512_load_ps(w + kk * kPanelWidth + 16 * v);
+        const float * ak = a + kk * kRowsPerPanel;
+        for (int i = 0; i < kRowsPerPanel; ++i) {
+            const __m512 x = _mm512_set1_ps(ak[i]);
+            for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(x, wv[v], acc[i][v]);
+        }
+    }
+    if (gelu) {
+        for (int i = 0; i < kRowsPerPanel; ++i) {
+            for (int v = 0; v < NV; ++v) acc[i][v] = gelu_erf(acc[i][v]);
+        }
+    }
+    for (int i = 0; i < rows; ++i) {
+        for (int v = 0; v < NV; ++v) {
+            if (v == NV - 1) {
+                _mm512_mask_storeu_ps(c + size_t(i) * ldc + 16 * v, last, acc[i][v]);
+            } else {
+                _mm512_storeu_ps(c + size_t(i) * ldc + 16 * v, acc[i][v]);
+            }
+        }
+    }
+}
+
+MD_TARGET void pack_rows_avx512(const float * x, size_t stride, int64_t m, int64_t k, float scale, float * packed, int ith, int nth) {
+    const __m512 s = _mm512_set1_ps(scale);
+    const int64_t panels = row_panels(m);
+    for (int64_t p = ith; p < panels; p += nth) {
+        float * out = packed + size_t(p) * size_t(k) * kRowsPerPanel;
+        const int64_t valid_rows = std::min<int64_t>(kRowsPerPanel, m - p * kRowsPerPanel);
+        for (int64_t kk = 0; kk < k; kk += 16) {
+            const __mmask16 mask = first_lanes(k - kk);
+            __m512 r[16];
+            for (int i = 0; i < 16; ++i) {
+                r[i] = i < valid_rows ? _mm512_mul_ps(s, _mm512_maskz_loadu_ps(mask, x + size_t(p * kRowsPerPanel + i) * stride + size_t(kk)))
+                                      : _mm512_setzero_ps();
+            }
+            transpose16(r);
+            const int64_t columns = std::min<int64_t>(16, k - kk);
+            for (int j = 0; j < columns; ++j) _mm512_mask_storeu_ps(out + size_t(kk + j) * kRowsPerPanel, __mmask16(0x0FFF), r[j]);
+        }
+    }
+}
+
+MD_TARGET void multiply_avx512(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc,
+                               int64_t first_panel, int64_t last_panel, Epilogue epilogue) {
+    // Weight panels are taken kPanelsPerBlock at a time: their chunk of k is converted once, and
+    // each row panel's chunk of activations (12 x kChunk floats, L1) serves all of them.
+    const int64_t panels_m = row_panels(m);
+    thread_local std::vector<float> buffer;
+    const size_t panel_floats = size_t(kChunk) * kPanelWidth;
+    buffer.resize(panel_floats * kPanelsPerBlock + 16);
+    float * wbuf = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(buffer.data()) + 63) & ~uintptr_t(63));
+    for (int64_t block = first_panel; block < last_panel; block += kPanelsPerBlock) {
+        const int64_t block_end = std::min(last_panel, block + kPanelsPerBlock);
+        for (int64_t k0 = 0; k0 < w.k; k0 += kChunk) {
+            const int64_t kc = std::min(kChunk, w.k - k0);
+            const bool gelu = epilogue == Epilogue::gelu_erf && k0 + kc == w.k;
+            for (int64_t panel = block; panel < block_end; ++panel) {
+                convert_panel(w, panel * kPanelWidth, k0, kc, wbuf + size_t(panel - block) * panel_floats);
+            }
+            for (int64_t p = 0; p < panels_m; ++p) {
+                const float * a = packed + size_t(p) * size_t(w.k) * kRowsPerPanel + size_t(k0) * kRowsPerPanel;
+                const int rows = int(std::min<int64_t>(kRowsPerPanel, m - p * kRowsPerPanel));
+                for (int64_t panel = block; panel < block_end; ++panel) {
+                    const int64_t n0 = panel * kPanelWidth;
+                    const int64_t width = std::min<int64_t>(kPanelWidth, w.n - n0);
+                    float * c = out + size_t(p) * kRowsPerPanel * ldc + size_t(n0);
+                    const float * b = bias != nullptr ? bias + n0 : nullptr;
+                    const float * wp = wbuf + size_t(panel - block) * panel_floats;
+                    if (width > 16) {
+                        tile<2>(a, wp, kc, c, ldc, rows, first_lanes(width - 16), k0 == 0, b, gelu);
+                    } else {
+                        tile<1>(a, wp, kc, c, ldc, rows, first_lanes(width), k0 == 0, b, gelu);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#endif  // MOONDREAM_AVX512_GEMM
+
+}  // namespace
+
+bool available() {
+#if MOONDREAM_AVX512_GEMM
+    static const bool cpu = cpu_choice("avx512_gemm", "").chosen;
+    return cpu;
+#else
+    return false;
+#endif
+}
+
+KernelReport cpu_choice(const char * name, const char * use, const char * disable_variable) {
+#if MOONDREAM_AVX512_GEMM
+    __builtin_cpu_init();
+    const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    return avx512_kernel_choice(name, has, "AVX-512 F, BW and VL", use, disable_variable);
+#else
+    (void)use, (void)disable_variable;
+    return KernelReport{name, false, "built only for x86-64"};
+#endif
+}
+
+void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, float scale, float * packed, int ith, int nth) {
+#if MOONDREAM_AVX512_GEMM
+    pack_rows_avx512(x, stride, m, k, scale, packed, ith, nth);
+#else
+    (void)x, (void)stride, (void)m, (void)k, (void)scale, (void)packed, (void)ith, (void)nth;
+#endif
+}
+
+void multiply(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc, int64_t first_panel,
+              int64_t last_panel, Epilogue epilogue) {
+#if MOONDREAM_AVX512_GEMM
+    multiply_avx512(packed, m, w, bias, out, ldc, first_panel, last_panel, epilogue);
+#else
+    (void)packed, (void)m, (void)w, (void)bias, (void)out, (void)ldc, (void)first_panel, (void)last_panel, (void)epilogue;
+#endif
+}
+
+}  // namespace moondream::avx512

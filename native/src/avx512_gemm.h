@@ -1,0 +1,52 @@
+// A blocked fp32 matrix product for AVX-512, out = a w^T (+ bias), shared by the f16 weight
+// matmuls (f16_matrix.h) and the vision attention (vision_attention.h).
+//
+// `a` (the activations, m rows of k) is packed first into panels of 12 rows interleaved by k, so
+// the inner loop broadcasts 12 values from one cache line. `w` (n rows of k, f16 or f32, rows
+// `stride` elements apart) is converted, 32 rows and 256 k at a time, into an f32 buffer laid out
+// by k, which stays in L1 while every row panel of `a` passes over it: the inner loop is two
+// aligned loads, 12 broadcasts and 24 FMAs into a 12 x 32 register tile.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "moondream_cpu.h"
+
+namespace moondream::avx512 {
+
+constexpr int kRowsPerPanel = 12;
+constexpr int kPanelWidth = 32;
+
+// AVX-512 F, BW and VL (what these kernels are compiled for, by target attributes whatever the
+// build's baseline) and MOONDREAM_CPU_LEVEL at avx512 or above. Decided once.
+bool available();
+// The report of a kernel built on these (f16_matrix, vision_attention): available() and, when
+// given, `disable_variable` unset.
+KernelReport cpu_choice(const char * name, const char * use, const char * disable_variable = nullptr);
+
+inline int64_t row_panels(int64_t m) { return (m + kRowsPerPanel - 1) / kRowsPerPanel; }
+inline int64_t weight_panels(int64_t n) { return (n + kPanelWidth - 1) / kPanelWidth; }
+inline size_t packed_floats(int64_t m, int64_t k) { return size_t(row_panels(m)) * size_t(k) * kRowsPerPanel; }
+
+// Rows [m][k] (`stride` floats apart) times `scale` -> panels [p][k][12] (rows past m zero), for
+// the panels p with p % nth == ith.
+void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, float scale, float * packed, int ith, int nth);
+
+struct WeightRows {
+    const void * data;
+    bool half;      // f16 (ggml_fp16_t) or f32
+    size_t stride;  // elements between rows
+    int64_t n;
+    int64_t k;
+};
+
+// What is applied to each output before it is stored.
+enum class Epilogue { none, gelu_erf };
+
+// out[i][j] (rows `ldc` floats apart) = f(sum over k of a[i][k] w[j][k] (+ bias[j])) for i < m and
+// the weight panels [first_panel, last_panel) (32 j each, the last one possibly narrower).
+void multiply(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc,
+              int64_t first_panel, int64_t last_panel, Epilogue epilogue = Epilogue::none);
+
+}  // namespace moondream::avx512

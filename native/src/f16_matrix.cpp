@@ -1,0 +1,74 @@
+#include "f16_matrix.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "avx512_gemm.h"
+
+namespace moondream {
+
+namespace {
+
+void pack_op(ggml_tensor * dst, int ith, int nth, void *) {
+    const ggml_tensor * x = dst->src[0];
+    avx512::pack_rows(static_cast<const float *>(x->data), x->nb[1] / sizeof(float), x->ne[1], x->ne[0], 1.0f, static_cast<float *>(dst->data),
+                      ith, nth);
+}
+
+// src[0]: the packed activations; src[1]: the bias or nothing.
+void multiply_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const auto * matrix = static_cast<const F16Matrix *>(userdata);
+    const float * bias = dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr;
+    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), false, ith, nth);
+}
+
+void multiply_gelu_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    const auto * matrix = static_cast<const F16Matrix *>(userdata);
+    const float * bias = dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr;
+    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), true, ith, nth);
+}
+
+}  // namespace
+
+KernelReport F16Matrix::cpu_choice() {
+    return avx512::cpu_choice("f16_matrix", "f16 matrices of a loaded model (the vision tower's) use it", "MOONDREAM_DISABLE_F16_MATRIX");
+}
+
+bool F16Matrix::supports(const ggml_tensor * weight) {
+    return avx512::available() && std::getenv("MOONDREAM_DISABLE_F16_MATRIX") == nullptr && weight->type == GGML_TYPE_F16 &&
+           weight->ne[1] % 16 == 0 && weight->ne[2] == 1 && weight->ne[3] == 1 && weight->nb[0] == sizeof(ggml_fp16_t) && weight->ne[0] > 0;
+}
+
+std::unique_ptr<F16Matrix> F16Matrix::wrap(const ggml_tensor * weight) {
+    if (!supports(weight)) return nullptr;
+    std::unique_ptr<F16Matrix> m(new F16Matrix());
+    m->data_ = static_cast<const ggml_fp16_t *>(weight->data);
+    m->k_ = weight->ne[0];
+    m->n_ = weight->ne[1];
+    m->row_stride_ = weight->nb[1] / sizeof(ggml_fp16_t);
+    return m;
+}
+
+size_t F16Matrix::packed_bytes(int64_t m) const { return avx512::packed_floats(m, k_) * sizeof(float); }
+
+void F16Matrix::multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu, int ith, int nth) const {
+    // Whole 32-wide weight panels per thread (a 16-wide one last when n is not a multiple of 32).
+    const int64_t panels = avx512::weight_panels(n_);
+    const int64_t per_thread = (panels + nth - 1) / nth;
+    const int64_t first = std::min(panels, per_thread * ith);
+    const int64_t last = std::min(panels, first + per_thread);
+    avx512::multiply(packed, m, {data_, true, row_stride_, n_, k_}, bias, out, size_t(n_), first, last,
+                     gelu ? avx512::Epilogue::gelu_erf : avx512::Epilogue::none);
+}
+
+ggml_tensor * F16Matrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias, bool gelu) const {
+    const int64_t m = x->ne[1];
+    ggml_tensor * pack_args[1] = {x};
+    ggml_tensor * packed = ggml_custom_4d(ctx, GGML_TYPE_F32, int64_t(avx512::packed_floats(m, k_)), 1, 1, 1, pack_args, 1, pack_op,
+                                          GGML_N_TASKS_MAX, nullptr);
+    ggml_tensor * args[2] = {packed, bias};
+    return ggml_custom_4d(ctx, GGML_TYPE_F32, n_, m, 1, 1, args, bias != nullptr ? 2 : 1, gelu ? multiply_gelu_op : multiply_op,
+                          GGML_N_TASKS_MAX, const_cast<F16Matrix *>(this));
+}
+
+}  // namespace moondream

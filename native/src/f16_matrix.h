@@ -1,0 +1,51 @@
+// f16 weight x f32 activation matrix multiplication with AVX-512, for the vision tower's matmuls.
+//
+// ggml multiplies an f16 weight by first rounding the activations to f16 and then running
+// llamafile's tinyBLAS, which converts both operands back to f32 in its inner loop: on these
+// shapes (729 image rows) that reaches about a third of the FMA peak. Here the activations stay
+// f32 (one rounding fewer than ggml) and the product runs through avx512_gemm.h, which converts
+// each chunk of the weight to f32 once for all 729 rows. The bias is added in the same pass. The
+// weight stays where it is (the mapped file): nothing is copied at load.
+#pragma once
+
+#include <memory>
+
+#include "ggml.h"
+#include "moondream_cpu.h"
+
+namespace moondream {
+
+class F16Matrix {
+public:
+    // Whether this CPU and `weight` suit the kernel: f16, 2-D, contiguous, n a multiple of 16, and
+    // AVX-512 F, BW and VL present and allowed by MOONDREAM_CPU_LEVEL (MOONDREAM_DISABLE_F16_MATRIX=1
+    // says no).
+    static bool supports(const ggml_tensor * weight);
+    // Whether this process uses the kernel at all, and why.
+    static KernelReport cpu_choice();
+    // Wraps `weight` (which must outlive this and every graph built with it); null if unsupported.
+    static std::unique_ptr<F16Matrix> wrap(const ggml_tensor * weight);
+
+    int64_t k() const { return k_; }
+    int64_t n() const { return n_; }
+
+    // x [k, m] f32 (rows contiguous) -> x W^T (+ bias [n] f32) [n, m] f32, then erf GELU if
+    // `gelu` (fused into the same pass): a packing op and a multiply op, both multi-threaded.
+    ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias = nullptr, bool gelu = false) const;
+
+    // What the multiply op runs on thread `ith` of `nth`.
+    void multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu, int ith, int nth) const;
+
+    // Bytes of the packed activations for m rows.
+    size_t packed_bytes(int64_t m) const;
+
+private:
+    F16Matrix() = default;
+
+    const ggml_fp16_t * data_ = nullptr;
+    int64_t k_ = 0;
+    int64_t n_ = 0;
+    size_t row_stride_ = 0;  // in elements
+};
+
+}  // namespace moondream

@@ -1,0 +1,137 @@
+#include "vision_attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "avx512_gemm.h"
+
+#if defined(__x86_64__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#include "avx512_math.h"
+#define MOONDREAM_VISION_ATTENTION 1
+#endif
+
+namespace moondream {
+
+namespace {
+
+// Where the scale and the head count ride in op_params: ggml keeps the custom op's own parameters
+// (function, task count, user data: 24 bytes) at the start of those 64 bytes.
+constexpr size_t kScaleOffset = sizeof(ggml_tensor::op_params) - sizeof(float);
+constexpr size_t kHeadsOffset = kScaleOffset - sizeof(int32_t);
+static_assert(kHeadsOffset >= 3 * sizeof(void *), "op_params has no room for the attention's parameters");
+
+#if MOONDREAM_VISION_ATTENTION
+
+// Row softmax of s [rows][ld] over its first n columns, in place.
+__attribute__((target("avx512f"))) void softmax_rows(float * s, int64_t rows, int64_t n, size_t ld) {
+    for (int64_t i = 0; i < rows; ++i) {
+        float * row = s + size_t(i) * ld;
+        __m512 top = _mm512_set1_ps(-INFINITY);
+        int64_t j = 0;
+        for (; j + 16 <= n; j += 16) top = _mm512_max_ps(top, _mm512_loadu_ps(row + j));
+        const __mmask16 tail = __mmask16((1u << (n - j)) - 1);
+        if (j < n) top = _mm512_mask_max_ps(top, tail, top, _mm512_maskz_loadu_ps(tail, row + j));
+        const __m512 best = _mm512_set1_ps(_mm512_reduce_max_ps(top));
+        __m512 sum = _mm512_setzero_ps();
+        for (j = 0; j + 16 <= n; j += 16) {
+            const __m512 e = avx512::exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(row + j), best));
+            _mm512_storeu_ps(row + j, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        if (j < n) {
+            const __m512 e = _mm512_maskz_mov_ps(tail, avx512::exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, row + j), best)));
+            _mm512_mask_storeu_ps(row + j, tail, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        const __m512 inverse = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+        for (j = 0; j + 16 <= n; j += 16) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inverse));
+        if (j < n) _mm512_mask_storeu_ps(row + j, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, row + j), inverse));
+    }
+}
+
+#endif  // MOONDREAM_VISION_ATTENTION
+
+struct Buffers {
+    std::vector<float> q_packed, scores, values_packed, out_t;
+};
+
+// src: q, k, v. Heads h with h % nth == ith.
+void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
+#if MOONDREAM_VISION_ATTENTION
+    const ggml_tensor * q = dst->src[0];
+    const ggml_tensor * k = dst->src[1];
+    const ggml_tensor * v = dst->src[2];
+    float scale;
+    int32_t n_head;
+    std::memcpy(&scale, reinterpret_cast<const char *>(dst->op_params) + kScaleOffset, sizeof scale);
+    std::memcpy(&n_head, reinterpret_cast<const char *>(dst->op_params) + kHeadsOffset, sizeof n_head);
+    const int64_t e = q->ne[0];
+    const int64_t n = q->ne[1];
+    const int64_t d = e / n_head;
+    // Scores rows padded to whole weight panels, so the products' full-width stores stay inside.
+    const size_t ld = size_t(avx512::weight_panels(n) * avx512::kPanelWidth);
+    thread_local Buffers b;
+    b.q_packed.resize(avx512::packed_floats(n, d));
+    b.scores.resize(size_t(n) * ld);
+    b.values_packed.resize(avx512::packed_floats(d, n));
+    b.out_t.resize(size_t(d) * ld);
+    const size_t q_stride = q->nb[1] / sizeof(float), k_stride = k->nb[1] / sizeof(float), v_stride = v->nb[1] / sizeof(float);
+    for (int64_t h = ith; h < n_head; h += nth) {
+        const float * qh = static_cast<const float *>(q->data) + size_t(h * d);
+        const float * kh = static_cast<const float *>(k->data) + size_t(h * d);
+        const float * vh = static_cast<const float *>(v->data) + size_t(h * d);
+        // S = scale Q K^T: the queries packed (scaled), the keys as the "weight" rows.
+        avx512::pack_rows(qh, q_stride, n, d, scale, b.q_packed.data(), 0, 1);
+        avx512::multiply(b.q_packed.data(), n, {kh, false, k_stride, n, d}, nullptr, b.scores.data(), ld, 0, avx512::weight_panels(n));
+        softmax_rows(b.scores.data(), n, n, ld);
+        // O^T = V^T P^T: rows of V^T are the d value columns (packed 12 at a time along the
+        // positions), and the probabilities' rows (one per query) are the "weight" rows.
+        float * vt = b.values_packed.data();
+        for (int64_t p = 0; p < avx512::row_panels(d); ++p) {
+            const int64_t width = std::min<int64_t>(avx512::kRowsPerPanel, d - p * avx512::kRowsPerPanel);
+            float * panel = vt + size_t(p) * size_t(n) * avx512::kRowsPerPanel;
+            for (int64_t j = 0; j < n; ++j) {
+                const float * src = vh + size_t(j) * v_stride + size_t(p * avx512::kRowsPerPanel);
+                float * out = panel + size_t(j) * avx512::kRowsPerPanel;
+                for (int64_t c = 0; c < avx512::kRowsPerPanel; ++c) out[c] = c < width ? src[c] : 0.0f;
+            }
+        }
+        avx512::multiply(vt, d, {b.scores.data(), false, ld, n, n}, nullptr, b.out_t.data(), ld, 0, avx512::weight_panels(n));
+        // O^T [d][n] -> the head's columns of dst [e, n].
+        float * out = static_cast<float *>(dst->data) + size_t(h * d);
+        for (int64_t c = 0; c < d; ++c) {
+            const float * row = b.out_t.data() + size_t(c) * ld;
+            for (int64_t j = 0; j < n; ++j) out[size_t(j) * size_t(e) + size_t(c)] = row[j];
+        }
+    }
+#else
+    (void)dst;
+    (void)ith;
+    (void)nth;
+#endif
+}
+
+}  // namespace
+
+KernelReport vision_attention_cpu_choice() {
+    return avx512::cpu_choice("vision_attention", "the vision tower's self-attention uses it", "MOONDREAM_DISABLE_VISION_ATTENTION");
+}
+
+bool vision_attention_supported() { return avx512::available() && std::getenv("MOONDREAM_DISABLE_VISION_ATTENTION") == nullptr; }
+
+ggml_tensor * vision_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor * k, ggml_tensor * v, int n_head, float scale) {
+    ggml_tensor * args[3] = {q, k, v};
+    ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_F32, q->ne[0], q->ne[1], 1, 1, args, 3, attention_op, GGML_N_TASKS_MAX, nullptr);
+    const int32_t heads = n_head;
+    std::memcpy(reinterpret_cast<char *>(out->op_params) + kScaleOffset, &scale, sizeof scale);
+    std::memcpy(reinterpret_cast<char *>(out->op_params) + kHeadsOffset, &heads, sizeof heads);
+    return out;
+}
+
+}  // namespace moondream

@@ -1,0 +1,70 @@
+// One measurement of moondream-ggml in a process of its own, so each starts cold (a fresh load,
+// as a user's process would), its peak RSS is its own, and the benchmark can run it with another
+// build of the addon (MOONDREAM_GGML_ADDON / MOONDREAM_GGML_BINARY) and a CPU level cap:
+//   node dist/scripts/bench/child.js '{"kind":"text",...}'   prints one JSON object on stdout
+import { performance } from 'node:perf_hooks';
+import { Moondream, ggmlInfo } from '../../src/index.js';
+import { answerTimings, type AnswerTimings } from './answer.js';
+import { benchPrompt } from './text.js';
+import { benchPixels } from './vision.js';
+
+export type ChildJob =
+  | { kind: 'text'; text: string; threads: number; promptLength: number; decoded: number }
+  | { kind: 'vision'; text: string; mmproj: string; threads: number; reps: number }
+  | { kind: 'answer'; text: string; mmproj: string; image: string; threads: number; maxTokens: number };
+
+export interface TextChildResult { loadMs: number; prefillMs: number; decodeMs: number; decodeSteps: number }
+export interface VisionChildResult { loadMs: number; warmupMs: number; encodeMs: number[] }
+export type ChildResult = (
+  | { kind: 'text'; result: TextChildResult }
+  | { kind: 'vision'; result: VisionChildResult }
+  | { kind: 'answer'; result: AnswerTimings }
+) & {
+  peakRssBytes: number;
+  /** The CPU features the loaded addon's ggml uses (the avx2 mode checks that AVX-512 is off). */
+  ggmlFeatures: string[];
+  /** ggml's CPU backend in use: 'native', or a portable build's variant ('zen4', 'haswell', ...). */
+  cpuVariant: string;
+};
+
+async function textJob(job: Extract<ChildJob, { kind: 'text' }>): Promise<TextChildResult> {
+  const start = performance.now();
+  const md = await Moondream.load({ text: job.text }, { threads: job.threads });
+  try {
+    const loadMs = performance.now() - start;
+    // No stop tokens: exactly decoded + 1 tokens, the first from the prefill's logits.
+    const { tokens, timings } = await md.generate(benchPrompt(job.promptLength), { maxTokens: job.decoded + 1 });
+    return { loadMs, prefillMs: timings.prefillMs, decodeMs: timings.decodeMs, decodeSteps: tokens.length - 1 };
+  } finally {
+    md.dispose();
+  }
+}
+
+async function visionJob(job: Extract<ChildJob, { kind: 'vision' }>): Promise<VisionChildResult> {
+  const start = performance.now();
+  const md = await Moondream.load({ text: job.text, mmproj: job.mmproj }, { threads: job.threads });
+  try {
+    const loadMs = performance.now() - start;
+    const pixels = benchPixels(md.info.vision?.imageSize ?? 378);
+    // The first encode allocates the graph's buffers; llama.cpp's figure is after its warm-up too.
+    const warmupMs = (await md.encodePixels(pixels)).encodeMs;
+    const encodeMs: number[] = [];
+    for (let i = 0; i < job.reps; i++) encodeMs.push((await md.encodePixels(pixels)).encodeMs);
+    return { loadMs, warmupMs, encodeMs };
+  } finally {
+    md.dispose();
+  }
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as ChildJob;
+const common = () => ({
+  peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  ggmlFeatures: Object.entries(ggmlInfo().cpuFeatures).filter(([, on]) => on).map(([name]) => name),
+  cpuVariant: ggmlInfo().cpuBackend.variant,
+});
+let out: ChildResult;
+if (job.kind === 'text') out = { kind: 'text', result: await textJob(job), ...common() };
+else if (job.kind === 'vision') out = { kind: 'vision', result: await visionJob(job), ...common() };
+else if (job.kind === 'answer') out = { kind: 'answer', result: await answerTimings(job, job.image, job.threads, job.maxTokens), ...common() };
+else throw new Error(`unknown job ${JSON.stringify(job)}`);
+process.stdout.write(JSON.stringify(out));

@@ -1,0 +1,78 @@
+// The machine probe, repeated: its figures only bound the stages if they hold still. On a shared or
+// virtual machine a neighbour on the sibling hyperthread or the memory bus can move them by half
+// between two probes a few minutes apart, so the benchmark probes before and after the stages,
+// reports the spread, and withholds "fraction of the bound" when the spread is wide.
+import { probeMachine, type MachineProbe } from '../../src/index.js';
+import { median } from './stats.js';
+
+/** Widest spread, (max - min) / max over all repetitions, at which fractions are still printed. */
+export const MAX_PROBE_SPREAD = 0.1;
+
+export interface ProbeQuantity {
+  /** The bound used: the median of the repetitions (each repetition is already a best of passes). */
+  value: number;
+  min: number;
+  max: number;
+  spread: number;
+  samples: number[];
+}
+
+export interface ProbeSummary {
+  threads: number;
+  fp32Isa: string;
+  int8Isa: string;
+  read: ProbeQuantity;
+  fp32: ProbeQuantity;
+  int8: ProbeQuantity;
+  /** Every quantity's spread is at most MAX_PROBE_SPREAD. */
+  stable: boolean;
+  probes: MachineProbe[];
+}
+
+function quantity(samples: number[]): ProbeQuantity {
+  const max = Math.max(...samples);
+  const min = Math.min(...samples);
+  return { value: median(samples), min, max, spread: max > 0 ? (max - min) / max : 0, samples };
+}
+
+export async function runProbes(threads: number, repeats: number): Promise<MachineProbe[]> {
+  const out: MachineProbe[] = [];
+  for (let i = 0; i < repeats; i++) out.push(await probeMachine({ threads }));
+  return out;
+}
+
+export function summarizeProbes(probes: MachineProbe[]): ProbeSummary {
+  const first = probes[0];
+  if (!first) throw new Error('no probe ran');
+  const read = quantity(probes.map((p) => p.readBytesPerSecond));
+  const fp32 = quantity(probes.map((p) => p.fp32FlopsPerSecond));
+  const int8 = quantity(probes.map((p) => p.int8OpsPerSecond));
+  return {
+    threads: first.threads,
+    fp32Isa: first.fp32Isa,
+    int8Isa: first.int8Isa,
+    read, fp32, int8,
+    stable: [read, fp32, int8].every((q) => q.spread <= MAX_PROBE_SPREAD),
+    probes,
+  };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+export function probeLines(p: ProbeSummary): string[] {
+  const row = (name: string, q: ProbeQuantity, unit: string, scale: number, digits: number) =>
+    `| ${name} | ${(q.value / scale).toFixed(digits)} | ${(q.min / scale).toFixed(digits)}–${(q.max / scale).toFixed(digits)} | ${pct(q.spread)} |`;
+  return [
+    `| probe, ${p.threads} threads (${p.probes.length} repetitions, before and after the stages) | median | range | spread |`,
+    '|---|---|---|---|',
+    row('read bandwidth, GB/s', p.read, 'GB/s', 1e9, 1),
+    row(`fp32 FMA, GFLOP/s (${p.fp32Isa})`, p.fp32, 'GFLOP/s', 1e9, 0),
+    row(`int8 multiply-add, GOP/s (${p.int8Isa})`, p.int8, 'GOP/s', 1e9, 0),
+    '',
+    p.stable
+      ? `The probe held within ${pct(MAX_PROBE_SPREAD)}; bounds use its medians.`
+      : `**The probe spread more than ${pct(MAX_PROBE_SPREAD)} between repetitions: the machine was not quiet (another ` +
+        'process, a neighbour on the host), so no "fraction of the bound" is printed. Ratios to llama.cpp, measured ' +
+        'alternately in the same run, still hold.**',
+  ];
+}

@@ -1,0 +1,260 @@
+// Turns one benchmark run's measurements into its markdown, its summary (every figure the
+// markdown states, with the targets of issue 16 and whether each is met) and its chart. Every
+// comparison comes from this run: llama.cpp's figures were measured alternately with ours.
+import type { AnswerTimings } from './answer.js';
+import type { ChartStage } from './chart.js';
+import type { MtmdRun } from './llama-cpp.js';
+import { machineLine, type MachineInfo } from './machine-info.js';
+import { prefillWork, visionFlops } from './machine.js';
+import { probeLines, type ProbeSummary } from './probe.js';
+import { fmt, median } from './stats.js';
+
+type FaPair<T> = { off: T; on: T };
+
+export interface TextMeasurement {
+  type: string;
+  /** Bytes decode streams per token from the weights (all but token_embd). */
+  weightBytes: number;
+  /** Per run, tokens per second. */
+  ours: { prefill: number[]; decode: number[] };
+  llamaCpp: { prefill: FaPair<number[]>; decode: FaPair<number[]> };
+}
+
+export interface AnswerMeasurement {
+  type: string;
+  ours: (AnswerTimings & { wallMs: number; peakRssBytes: number })[];
+  llamaCpp: FaPair<MtmdRun[]>;
+}
+
+export interface BenchReport {
+  version: 2;
+  date: string;
+  threads: number;
+  runs: number;
+  isa: 'native' | 'avx2';
+  promptLength: number;
+  decoded: number;
+  answerTokens: number;
+  machine: MachineInfo;
+  llamaCpp: { commit: string; variant: string };
+  files: Record<string, { text: string; mmproj: string; textBytes: number; mmprojBytes: number }>;
+  probe: ProbeSummary;
+  vision?: { type: string; oursEncodeMs: number[]; oursWarmupMs: number; ggmlFeatures: string[] };
+  answer?: AnswerMeasurement[];
+  text?: TextMeasurement[];
+}
+
+export interface Target {
+  stage: string;
+  goal: string;
+  measured: string;
+  /** null: not judged (the probe was not stable, or the stage did not run). */
+  met: boolean | null;
+}
+
+export interface Rendered {
+  markdown: string;
+  chart: ChartStage[];
+  summary: { targets: Target[]; [key: string]: unknown };
+}
+
+const VISION_SHAPE = { n: 729, width: 1152, ff: 4304, blocks: 27, projInner: 8192, projOut: 2048, patch: 588 };
+const RSS_ALLOWANCE = 300e6;
+
+/** "median (min–max)" of a sample, scaled. */
+function spread(values: number[], digits: number, scale = 1): string {
+  if (values.length === 0) return '–';
+  const m = fmt(median(values) / scale, digits);
+  if (values.length === 1) return m;
+  return `${m} (${fmt(Math.min(...values) / scale, digits)}–${fmt(Math.max(...values) / scale, digits)})`;
+}
+
+/** The flash-attention setting with the better median: higher for speeds, lower for times. */
+function best(pair: FaPair<number[]>, higherIsBetter: boolean): { value: number; fa: 'off' | 'on' } {
+  const off = pair.off.length ? median(pair.off) : NaN;
+  const on = pair.on.length ? median(pair.on) : NaN;
+  if (Number.isNaN(on) || (higherIsBetter ? off >= on : off <= on)) return { value: off, fa: 'off' };
+  return { value: on, fa: 'on' };
+}
+
+const ratioText = (x: number) => `${fmt(x)}x`;
+const seconds = (ms: number) => fmt(ms / 1000);
+const mib = (bytes: number) => fmt(bytes / 2 ** 20, 0);
+
+export function renderReport(r: BenchReport): Rendered {
+  const lines: string[] = [];
+  const say = (line = '') => lines.push(line);
+  const chart: ChartStage[] = [];
+  const targets: Target[] = [];
+  const summary: Rendered['summary'] = { targets };
+  const native = r.isa === 'native';
+  const p = r.probe;
+  // Fractions of a bound only mean something if the probe held still, and only for the native
+  // build (the probe measures this CPU's widest instructions).
+  const fractions = native && p.stable;
+  const fraction = (x: number) => (fractions ? fmt(x) : '–');
+  const judge = (stage: string, goal: string, measured: string, met: boolean | null) => targets.push({ stage, goal, measured, met });
+
+  say(`# moondream-ggml benchmark: ${r.threads} threads, ${r.runs} runs, ${native ? 'native build' : 'AVX2 only (no AVX-512 on either side)'}`);
+  say();
+  say(`${r.date}. Machine: ${machineLine(r.machine)}.`);
+  say();
+  say(`llama.cpp: ${r.llamaCpp.commit.slice(0, 7)} (the tree our ggml is pinned to), built here by scripts/build-llama-cpp.mjs, ` +
+    `variant ${r.llamaCpp.variant}; run on the same GGUF files with the same thread count, alternately with ours; each stage at its ` +
+    'better flash-attention setting (both are listed). Medians, with the range over runs in brackets.');
+  if (r.vision) say(`moondream-ggml's ggml uses: ${r.vision.ggmlFeatures.join(' ')}${native ? '' : ' (our VNNI kernel switched off)'}.`);
+  say();
+  say('Figures vary between machines, and on a shared machine between runs: compare the ratios within one run.');
+  say();
+  for (const line of probeLines(p)) say(line);
+
+  // ---- vision --------------------------------------------------------------------------------------
+  const answerOf = (type: string) => r.answer?.find((a) => a.type === type);
+  if (r.vision) {
+    const flops = visionFlops(VISION_SHAPE);
+    const ours = median(r.vision.oursEncodeMs);
+    const theirsRuns = answerOf(r.vision.type)?.llamaCpp;
+    const theirs = theirsRuns ? best({ off: theirsRuns.off.map((x) => x.encodeMs), on: theirsRuns.on.map((x) => x.encodeMs) }, false) : null;
+    const boundMs = (flops / p.fp32.value) * 1000;
+    const gflops = flops / 1e9 / (ours / 1000);
+    say();
+    say('## vision encode, f16 mmproj (vision tower + projector, one 378x378 image)');
+    say();
+    say('| | encode s | GFLOP/s | fraction of fp32 FMA peak | vs llama.cpp |');
+    say('|---|---|---|---|---|');
+    say(`| moondream-ggml (after one warm-up encode) | ${spread(r.vision.oursEncodeMs, 2, 1000)} | ${fmt(gflops, 0)} | ${fraction(gflops * 1e9 / p.fp32.value)} | ${theirs ? ratioText(theirs.value / ours) : '–'} |`);
+    if (theirsRuns) {
+      for (const fa of ['off', 'on'] as const) {
+        const ms = theirsRuns[fa].map((x) => x.encodeMs);
+        say(`| llama-mtmd-cli, flash attention ${fa} (after its warm-up) | ${spread(ms, 2, 1000)} | ${fmt(flops / 1e6 / median(ms), 0)} | ${fraction(flops / (median(ms) / 1000) / p.fp32.value)} | |`);
+      }
+    }
+    say(`| bound: ${fmt(flops / 1e9, 0)} GFLOP at the probe's fp32 FMA peak | ${fmt(boundMs / 1000)} | ${fmt(p.fp32.value / 1e9, 0)} | 1 | |`);
+    summary.vision = { oursMs: ours, llamaCppMs: theirs?.value ?? null, llamaCppFa: theirs?.fa ?? null, gflop: flops / 1e9, boundMs };
+    if (theirs) chart.push({ label: 'vision encode, f16 mmproj', oursSeconds: ours / 1000, theirsSeconds: theirs.value / 1000, theirsLabel: `llama.cpp (FA ${theirs.fa})`, boundSeconds: boundMs / 1000 });
+    if (native) {
+      judge('vision encode, f16 mmproj', '≥ 0.65 of the fp32 FMA peak', fractions ? fmt(gflops * 1e9 / p.fp32.value) : 'probe not stable', fractions ? gflops * 1e9 / p.fp32.value >= 0.65 : null);
+      judge('vision encode, f16 mmproj', '≥ 2.5x llama.cpp', theirs ? ratioText(theirs.value / ours) : '–', theirs ? theirs.value / ours >= 2.5 : null);
+    } else if (theirs) {
+      judge('vision encode (AVX2)', '≥ 1x llama.cpp', ratioText(theirs.value / ours), theirs.value / ours >= 1);
+    }
+  }
+
+  // ---- text ----------------------------------------------------------------------------------------
+  const textSummary: Record<string, unknown>[] = [];
+  for (const t of r.text ?? []) {
+    const work = prefillWork(r.promptLength);
+    const quantized = t.type !== 'f32' && t.type !== 'f16';
+    const int8 = quantized && p.int8.value > 0;
+    const prefillBoundS = work.matmulFlops / (int8 ? p.int8.value : p.fp32.value) + work.attentionFlops / p.fp32.value;
+    const prefillBound = r.promptLength / prefillBoundS;
+    // The KV cache (f16 keys and values, 24 layers x 2048 wide) up to the middle of the decoded run.
+    const kvBytes = 24 * 2 * 2048 * 2 * (r.promptLength + r.decoded / 2);
+    const decodeBound = p.read.value / (t.weightBytes + kvBytes);
+    const ours = { prefill: median(t.ours.prefill), decode: median(t.ours.decode) };
+    const theirs = { prefill: best(t.llamaCpp.prefill, true), decode: best(t.llamaCpp.decode, true) };
+    say();
+    say(`## text ${t.type}: prefill ${r.promptLength} tokens; decode ${r.decoded} tokens at depth ${r.promptLength}`);
+    say();
+    say(`| | prefill tok/s | decode tok/s |`);
+    say('|---|---|---|');
+    say(`| moondream-ggml (fresh process per run) | ${spread(t.ours.prefill, 1)} | ${spread(t.ours.decode, 1)} |`);
+    for (const fa of ['off', 'on'] as const) {
+      say(`| llama-bench pp${r.promptLength} / tg${r.decoded} @ d${r.promptLength}, flash attention ${fa} | ${spread(t.llamaCpp.prefill[fa], 1)} | ${spread(t.llamaCpp.decode[fa], 1)} |`);
+    }
+    say(`| ratio to llama.cpp's better setting | ${ratioText(ours.prefill / theirs.prefill.value)} (FA ${theirs.prefill.fa}) | ${ratioText(ours.decode / theirs.decode.value)} (FA ${theirs.decode.fa}) |`);
+    say(`| machine bound | ${fmt(prefillBound, 1)} | ${fmt(decodeBound, 1)} |`);
+    say(`| fraction of the bound | ${fraction(ours.prefill / prefillBound)} | ${fraction(ours.decode / decodeBound)} |`);
+    say();
+    say(`Bounds: prefill = ${fmt(work.matmulFlops / 1e9, 0)} GOP of ${int8 ? 'int8' : 'fp32'} matmuls at the probe's peak + ${fmt(work.attentionFlops / 1e9, 0)} GFLOP of fp32 attention; ` +
+      `decode = ${fmt((t.weightBytes + kvBytes) / 1e6, 0)} MB read per token (weights + KV cache) at the probe's read bandwidth.`);
+    textSummary.push({ type: t.type, ours, llamaCpp: theirs, bound: { prefill: prefillBound, decode: decodeBound } });
+    chart.push(
+      { label: `prefill ${r.promptLength}, ${t.type}`, oursSeconds: r.promptLength / ours.prefill, theirsSeconds: r.promptLength / theirs.prefill.value, theirsLabel: `llama.cpp (FA ${theirs.prefill.fa})`, boundSeconds: prefillBoundS },
+      { label: `decode ${r.decoded} @ ${r.promptLength}, ${t.type}`, oursSeconds: r.decoded / ours.decode, theirsSeconds: r.decoded / theirs.decode.value, theirsLabel: `llama.cpp (FA ${theirs.decode.fa})`, boundSeconds: r.decoded / decodeBound },
+    );
+    if (native) {
+      judge(`prefill ${r.promptLength}, ${t.type}`, '≥ 0.85 of the int8 bound', fractions ? fmt(ours.prefill / prefillBound) : 'probe not stable', fractions ? ours.prefill / prefillBound >= 0.85 : null);
+      judge(`decode @ ${r.promptLength}, ${t.type}`, '≥ 0.6 of the bandwidth bound', fractions ? fmt(ours.decode / decodeBound) : 'probe not stable', fractions ? ours.decode / decodeBound >= 0.6 : null);
+      judge(`decode @ ${r.promptLength}, ${t.type}`, '≥ 1.5x llama.cpp', ratioText(ours.decode / theirs.decode.value), ours.decode / theirs.decode.value >= 1.5);
+    } else {
+      judge(`prefill ${r.promptLength}, ${t.type} (AVX2)`, '≥ 1x llama.cpp', ratioText(ours.prefill / theirs.prefill.value), ours.prefill / theirs.prefill.value >= 1);
+      judge(`decode @ ${r.promptLength}, ${t.type} (AVX2)`, '≥ 1x llama.cpp', ratioText(ours.decode / theirs.decode.value), ours.decode / theirs.decode.value >= 1);
+    }
+  }
+  if (textSummary.length) summary.text = textSummary;
+
+  // ---- answering -----------------------------------------------------------------------------------
+  const answerSummary: Record<string, unknown>[] = [];
+  if (r.answer?.length) {
+    say();
+    say(`## answering: image + question + ${r.answerTokens} tokens, text model + f16 mmproj, every run a fresh process`);
+    say();
+    say('"request" is what a loaded model pays per request: image to embeddings, prefill, decode. "ready" is process start to the start of the image encode ' +
+      '(llama-mtmd-cli runs a warm-up encode in it). Peak RSS is the process\'s high-water mark.');
+    say();
+    say('| | ready s | encode s | prompt prefill s | decode tok/s | request s | whole process s | peak RSS MiB |');
+    say('|---|---|---|---|---|---|---|---|');
+  }
+  for (const a of r.answer ?? []) {
+    const f = r.files[a.type];
+    const fileBytes = f ? f.textBytes + f.mmprojBytes : NaN;
+    const o = a.ours;
+    say(`| moondream-ggml ${a.type} | ${spread(o.map((x) => x.loadMs), 2, 1000)} | ${spread(o.map((x) => x.encodeMs), 2, 1000)} | ${spread(o.map((x) => x.first.prefillMs), 2, 1000)} | ` +
+      `${spread(o.map((x) => x.first.decodeTokensPerSecond), 1)} | ${spread(o.map((x) => x.requestMs), 2, 1000)} | ${spread(o.map((x) => x.wallMs), 2, 1000)} | ${spread(o.map((x) => x.peakRssBytes), 0, 2 ** 20)} |`);
+    for (const fa of ['off', 'on'] as const) {
+      const l = a.llamaCpp[fa];
+      if (!l.length) continue;
+      say(`| llama-mtmd-cli ${a.type}, FA ${fa} | ${spread(l.map((x) => x.readyMs), 2, 1000)} | ${spread(l.map((x) => x.encodeMs), 2, 1000)} | ${spread(l.map((x) => x.imagePrefillMs), 2, 1000)} (image rows) | ` +
+        `${spread(l.map((x) => x.decodeTokensPerSecond), 1)} | ${spread(l.map((x) => x.requestMs), 2, 1000)} | ${spread(l.map((x) => x.wallMs), 2, 1000)} | ${spread(l.map((x) => x.peakRssBytes), 0, 2 ** 20)} |`);
+    }
+    const ours = {
+      loadMs: median(o.map((x) => x.loadMs)),
+      requestMs: median(o.map((x) => x.requestMs)),
+      wallMs: median(o.map((x) => x.wallMs)),
+      peakRssBytes: Math.max(...o.map((x) => x.peakRssBytes)),
+      repeatedTtftMs: median(o.map((x) => x.repeated.timeToFirstTokenMs)),
+    };
+    const theirs = {
+      request: best({ off: a.llamaCpp.off.map((x) => x.requestMs), on: a.llamaCpp.on.map((x) => x.requestMs) }, false),
+      wall: best({ off: a.llamaCpp.off.map((x) => x.wallMs), on: a.llamaCpp.on.map((x) => x.wallMs) }, false),
+    };
+    answerSummary.push({ type: a.type, ours, llamaCpp: theirs, rssLimitBytes: fileBytes + RSS_ALLOWANCE });
+    if (a === r.answer?.[0]) {
+      chart.push(
+        { label: `image + question + ${r.answerTokens} tokens, loaded, ${a.type}`, oursSeconds: ours.requestMs / 1000, theirsSeconds: theirs.request.value / 1000, theirsLabel: `llama.cpp (FA ${theirs.request.fa})` },
+        { label: `the same in a fresh process, ${a.type}`, oursSeconds: ours.wallMs / 1000, theirsSeconds: theirs.wall.value / 1000, theirsLabel: `llama-mtmd-cli (FA ${theirs.wall.fa})` },
+      );
+    }
+    const loadLimit = a.type === 'q4_0' ? 500 : a.type === 'q8_0' ? 800 : null;
+    if (native) {
+      if (loadLimit !== null) judge(`load to ready, ${a.type} pair`, `≤ ${fmt(loadLimit / 1000, 1)} s`, `${seconds(ours.loadMs)} s`, ours.loadMs <= loadLimit);
+      if (a.type === 'q4_0') {
+        judge('image + question + 32 tokens, fresh process, q4_0', '≥ 3x faster than llama-mtmd-cli', ratioText(theirs.wall.value / ours.wallMs), theirs.wall.value / ours.wallMs >= 3);
+        judge('the same on a loaded model, q4_0', '≥ 2.5x llama.cpp', ratioText(theirs.request.value / ours.requestMs), theirs.request.value / ours.requestMs >= 2.5);
+        judge('peak RSS of that process, q4_0', `≤ files + 300 MB = ${mib(fileBytes + RSS_ALLOWANCE)} MiB`, `${mib(ours.peakRssBytes)} MiB`, ours.peakRssBytes <= fileBytes + RSS_ALLOWANCE);
+      }
+    } else {
+      judge(`image + question + 32 tokens, fresh process, ${a.type} (AVX2)`, '≥ 1x llama-mtmd-cli', ratioText(theirs.wall.value / ours.wallMs), theirs.wall.value / ours.wallMs >= 1);
+      judge(`the same on a loaded model, ${a.type} (AVX2)`, '≥ 1x llama.cpp', ratioText(theirs.request.value / ours.requestMs), theirs.request.value / ours.requestMs >= 1);
+    }
+  }
+  if (answerSummary.length) {
+    summary.answer = answerSummary;
+    say();
+    say('A second question on the same image reuses the kept image prefix: ' +
+      answerSummary.map((a) => `${a.type} ${seconds((a.ours as { repeatedTtftMs: number }).repeatedTtftMs)} s to its first token`).join(', ') +
+      ' (llama-mtmd-cli has no such cache and prefills the image again).');
+  }
+
+  // ---- targets -------------------------------------------------------------------------------------
+  if (targets.length) {
+    say();
+    say(native ? '## targets (issue 16)' : '## without AVX-512: every stage at least as fast as llama.cpp');
+    say();
+    say('| stage | target | measured | met |');
+    say('|---|---|---|---|');
+    for (const t of targets) say(`| ${t.stage} | ${t.goal} | ${t.measured} | ${t.met === null ? 'not judged' : t.met ? 'yes' : '**no**'} |`);
+  }
+  return { markdown: lines.join('\n') + '\n', chart, summary };
+}

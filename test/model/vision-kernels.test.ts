@@ -1,0 +1,96 @@
+// The AVX-512 kernels of the vision tower (f16 matmuls with fused bias and erf GELU, attention)
+// and of decode (attention over the f16 KV cache) against independent paths: the f32 mmproj run
+// through ggml's own ops, and ggml's kernels on the same files (each kernel has a switch).
+// On a CPU without AVX-512 the kernels never run and the comparisons are between equal paths.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Moondream } from '../../src/index.js';
+import { benchPixels } from '../../scripts/bench/vision.js';
+import { tinyPair } from '../helpers/tiny-model.js';
+
+async function loadWith(env: Record<string, string>, files: { text: string; mmproj?: string }): Promise<Moondream> {
+  for (const [k, v] of Object.entries(env)) process.env[k] = v;
+  try {
+    return await Moondream.load(files);
+  } finally {
+    for (const k of Object.keys(env)) delete process.env[k];
+  }
+}
+
+async function encode(files: { text: string; mmproj: string }, env: Record<string, string> = {}): Promise<Float32Array> {
+  const md = await loadWith(env, files);
+  try {
+    return (await md.encodePixels(benchPixels(md.info.vision!.imageSize))).embeddings;
+  } finally {
+    md.dispose();
+  }
+}
+
+/** sqrt(sum (a - b)^2 / sum b^2) */
+function relativeRms(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+const GGML_VISION = { MOONDREAM_DISABLE_F16_MATRIX: '1', MOONDREAM_DISABLE_VISION_ATTENTION: '1' };
+
+describe('the vision and decode kernels', () => {
+  it('f16 mmproj: as close to the f32 mmproj as ggml\'s own kernels get, or closer (erf GELU fused)', async () => {
+    const f32 = await tinyPair('f32', 'f32');
+    const f16 = await tinyPair('f32', 'f16');
+    const reference = await encode({ text: f32.textPath, mmproj: f32.mmprojPath }, GGML_VISION);
+    const ours = await encode({ text: f16.textPath, mmproj: f16.mmprojPath });
+    const ggml = await encode({ text: f16.textPath, mmproj: f16.mmprojPath }, GGML_VISION);
+    const oursError = relativeRms(ours, reference);
+    const ggmlError = relativeRms(ggml, reference);
+    // f16 weights alone put the tiny model about 5e-4 away; ggml also rounds activations to f16.
+    assert.ok(oursError < 1e-3, `ours ${oursError}`);
+    assert.ok(oursError <= ggmlError * 1.02, `ours ${oursError}, ggml ${ggmlError}`);
+  });
+
+  it('f32 mmproj: our attention gives ggml\'s softmax attention to 1e-5', async () => {
+    const f32 = await tinyPair('f32', 'f32');
+    const files = { text: f32.textPath, mmproj: f32.mmprojPath };
+    const error = relativeRms(await encode(files), await encode(files, GGML_VISION));
+    assert.ok(error < 1e-5, `${error}`);
+  });
+
+  it('decode over the f16 cache: the same greedy tokens as ggml\'s flash attention, and one-row steps give the batched prefill\'s logits', async () => {
+    const { textPath } = await tinyPair('q8_0', 'f16');
+    const prompt = Array.from({ length: 120 }, (_, i) => (i * 7919 + 13) % 50000);
+    const greedy = async (env: Record<string, string>) => {
+      const md = await loadWith(env, { text: textPath });
+      try {
+        return (await md.generate(prompt, { maxTokens: 24 })).tokens;
+      } finally {
+        md.dispose();
+      }
+    };
+    assert.deepEqual(await greedy({}), await greedy({ MOONDREAM_DISABLE_DECODE_ATTENTION: '1' }));
+    // batchSize 1 runs every prompt position as a decode step (our kernel); the default batches
+    // them through ggml's flash attention: an independent path to the same last-position logits.
+    const logits = async (batchSize: number) => {
+      const md = await Moondream.load({ text: textPath }, { batchSize });
+      try {
+        return await md.evaluate(prompt);
+      } finally {
+        md.dispose();
+      }
+    };
+    const stepwise = await logits(1);
+    const batched = await logits(256);
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < batched.length; i++) {
+      worst = Math.max(worst, Math.abs(stepwise[i]! - batched[i]!));
+      scale = Math.max(scale, Math.abs(batched[i]!));
+    }
+    assert.ok(worst / scale < 1e-3, `${worst / scale}`);
+  });
+});

@@ -1,0 +1,185 @@
+// The official openai and ollama npm clients against the server on the tiny model: every answer
+// must equal Moondream.answerQuestion's for the same image, question and token budget.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import { Ollama } from 'ollama';
+import type { EncodedImage } from '../../src/index.js';
+import { dataUrl, FIXTURE, imageBytes, sha256, startTinyServer, type TinyServer } from '../helpers/tiny-server.js';
+
+const MAX = 12;
+const IMAGE = 'smooth_600x450.png';
+const QUESTION = 'What is the title of this book?';
+
+let t: TinyServer;
+let openai: OpenAI;
+let ollama: Ollama;
+let encoded: EncodedImage;
+let reference: string;
+
+before(async () => {
+  t = await startTinyServer();
+  openai = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  ollama = new Ollama({ host: t.url });
+  encoded = await t.md.encodeImage(FIXTURE(IMAGE));
+  reference = await t.md.answerQuestion(encoded, QUESTION, { maxTokens: MAX });
+  assert.ok(reference.length > 0);
+});
+after(() => t.close());
+
+const userMessage = (text: string, image = IMAGE): OpenAI.Chat.ChatCompletionMessageParam => ({
+  role: 'user', content: [{ type: 'text', text }, { type: 'image_url', image_url: { url: dataUrl(image) } }],
+});
+
+describe('the openai client', () => {
+  it('gets answerQuestion\'s answer, usage and the image hash header without streaming', async () => {
+    const { data, response } = await openai.chat.completions.create({
+      model: 'moondream1', messages: [userMessage(QUESTION)], max_tokens: MAX,
+    }).withResponse();
+    assert.equal(data.object, 'chat.completion');
+    assert.equal(data.choices.length, 1);
+    assert.equal(data.choices[0]!.message.content, reference);
+    assert.equal(data.choices[0]!.message.role, 'assistant');
+    assert.ok(data.usage && data.usage.prompt_tokens === 4 + 729 + 20);
+    assert.equal(typeof data.usage.prompt_tokens_details?.cached_tokens, 'number');
+    assert.equal(response.headers.get('x-moondream-image-hash'), sha256(imageBytes(IMAGE)));
+  });
+
+  it('streams chunks that add up to the same answer, then finish_reason, usage and [DONE]', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'moondream1', messages: [userMessage(QUESTION)], max_tokens: MAX, stream: true, stream_options: { include_usage: true },
+    });
+    let text = '';
+    const finishes: (string | null)[] = [];
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      assert.equal(chunk.object, 'chat.completion.chunk');
+      if (chunk.usage) usage = chunk.usage;
+      for (const choice of chunk.choices) {
+        text += choice.delta.content ?? '';
+        finishes.push(choice.finish_reason);
+      }
+    }
+    assert.equal(text, reference);
+    assert.ok(chunks > 3);
+    assert.equal(finishes.filter((f) => f !== null).length, 1);
+    assert.ok(['stop', 'length'].includes(finishes.at(-1)!));
+    assert.equal(usage?.prompt_tokens, 753);
+    // The image's prefix was prefilled by the reference answer and the request before.
+    assert.equal(usage?.prompt_tokens_details?.cached_tokens, 733);
+  });
+
+  it('turns earlier user/assistant turns into moondream1 history', async () => {
+    const first = await t.md.answerQuestion(encoded, 'Who?', { maxTokens: 6 });
+    const expected = await t.md.answerQuestion(encoded, 'Why?', { maxTokens: MAX, history: [{ question: 'Who?', answer: first }] });
+    const data = await openai.chat.completions.create({
+      model: 'moondream1',
+      messages: [{ role: 'system', content: 'ignored' }, userMessage('Who?'), { role: 'assistant', content: first }, { role: 'user', content: 'Why?' }],
+      max_tokens: MAX,
+    });
+    assert.equal(data.choices[0]!.message.content, expected);
+  });
+
+  it('cuts the answer before a stop string, streaming or not', async () => {
+    const words = reference.split(' ');
+    assert.ok(words.length >= 3, reference);
+    const stop = ` ${words[2]}`;
+    const expected = reference.slice(0, reference.indexOf(stop));
+    const plain = await openai.chat.completions.create({ model: 'm', messages: [userMessage(QUESTION)], max_tokens: MAX, stop: [stop] });
+    assert.equal(plain.choices[0]!.message.content, expected);
+    assert.equal(plain.choices[0]!.finish_reason, 'stop');
+    let text = '';
+    for await (const chunk of await openai.chat.completions.create({ model: 'm', messages: [userMessage(QUESTION)], max_tokens: MAX, stop, stream: true })) {
+      text += chunk.choices[0]?.delta.content ?? '';
+    }
+    assert.equal(text, expected);
+  });
+
+  it('answers a second question about an image with time to first token at most 10% of the first', async () => {
+    const fresh = 'photo_320x240_q90.jpg';
+    const ttft = async (question: string) => {
+      const start = performance.now();
+      const stream = await openai.chat.completions.create({ model: 'm', messages: [userMessage(question, fresh)], max_tokens: 2, stream: true });
+      let first: number | undefined;
+      for await (const chunk of stream) if (chunk.choices[0]?.delta.content) first ??= performance.now();
+      return (first ?? performance.now()) - start;
+    };
+    const cold = await ttft('What is in the picture?');
+    // Best of three: the shared test machine adds noise to single short timings.
+    const warm = Math.min(await ttft('Is it red?'), await ttft('Is it blue?'), await ttft('Is it green?'));
+    assert.ok(warm <= cold * 0.1, `warm ${warm.toFixed(0)} ms vs cold ${cold.toFixed(0)} ms`);
+  });
+
+  it('lists the model', async () => {
+    const models = await openai.models.list();
+    assert.deepEqual(models.data.map((m) => m.id), ['moondream1']);
+  });
+
+  it('refuses requests moondream cannot serve with a 400 that says why', async () => {
+    const cases: [Partial<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming>, RegExp][] = [
+      [{ messages: [{ role: 'user', content: 'Hello?' }] }, /has none/],
+      [{ messages: [userMessage(QUESTION)], n: 2 }, /n > 1/],
+      [{ messages: [userMessage(QUESTION)], tools: [{ type: 'function', function: { name: 'f' } }] }, /tools/],
+      [{ messages: [userMessage(QUESTION), { role: 'assistant', content: 'x' }] }, /last message must be from the user/],
+    ];
+    for (const [body, message] of cases) {
+      await assert.rejects(openai.chat.completions.create({ model: 'm', ...body } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.equal(error.status, 400);
+        assert.match(error.message, message);
+        assert.equal(error.type, 'invalid_request_error');
+        return true;
+      });
+    }
+  });
+});
+
+describe('the ollama client', () => {
+  const b64 = () => imageBytes(IMAGE).toString('base64');
+
+  it('generate without streaming: answerQuestion\'s answer and durations in ns', async () => {
+    const r = await ollama.generate({ model: 'moondream1', prompt: QUESTION, images: [b64()], stream: false, options: { num_predict: MAX } });
+    assert.equal(r.response, reference);
+    assert.equal(r.done, true);
+    assert.ok(['stop', 'length'].includes(r.done_reason));
+    assert.equal(r.prompt_eval_count, 753);
+    assert.ok(r.total_duration > 1e6 && Number.isInteger(r.total_duration));
+  });
+
+  it('generate streaming NDJSON adds up to the same answer', async () => {
+    let text = '';
+    let last: { done: boolean; done_reason?: string } | undefined;
+    for await (const part of await ollama.generate({ model: 'moondream1', prompt: QUESTION, images: [imageBytes(IMAGE)], stream: true, options: { num_predict: MAX } })) {
+      text += part.response;
+      last = part;
+    }
+    assert.equal(text, reference);
+    assert.equal(last?.done, true);
+  });
+
+  it('chat, streaming and not, with history', async () => {
+    const r = await ollama.chat({ model: 'moondream1', messages: [{ role: 'user', content: QUESTION, images: [b64()] }], stream: false, options: { num_predict: MAX } });
+    assert.equal(r.message.content, reference);
+    assert.equal(r.message.role, 'assistant');
+    const expected = await t.md.answerQuestion(encoded, 'And?', { maxTokens: MAX, history: [{ question: QUESTION, answer: reference }] });
+    let text = '';
+    for await (const part of await ollama.chat({
+      model: 'moondream1', stream: true, options: { num_predict: MAX },
+      messages: [{ role: 'user', content: QUESTION, images: [b64()] }, { role: 'assistant', content: reference }, { role: 'user', content: 'And?' }],
+    })) text += part.message.content;
+    assert.equal(text, expected);
+  });
+
+  it('lists the model in /api/tags', async () => {
+    const list = await ollama.list();
+    assert.equal(list.models.length, 1);
+    assert.equal(list.models[0]!.name, 'moondream1');
+    assert.equal(list.models[0]!.details.quantization_level, 'Q8_0');
+  });
+
+  it('reports a missing image as an error', async () => {
+    await assert.rejects(ollama.generate({ model: 'moondream1', prompt: 'Hi', stream: false }), /has none/);
+  });
+});
