@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       model: { type: 'string' }, clients: { type: 'string', default: '8' }, requests: { type: 'string', default: '1000' },
-      'max-tokens': { type: 'string', default: '8' }, parallel: { type: 'string', default: '1' }, threads: { type: 'string', default: '2' },
+      'max-tokens': { type: 'string', default: '8' }, parallel: { type: 'string' }, threads: { type: 'string', default: '2' },
     },
   });
   const clients = Number(values.clients);
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     model = join(scratch, 'gguf');
   }
   const images = IMAGES.map((name) => `data:image/${name.endsWith('.jpg') ? 'jpeg' : 'png'};base64,${readFileSync(join(FIXTURES, name)).toString('base64')}`);
-  const server = await startServer(model, ['--parallel', values.parallel!, '--threads', values.threads!]);
+  const server = await startServer(model, [...(values.parallel ? ['--parallel', values.parallel] : []), '--threads', values.threads!]);
   try {
     const rssBefore = await rss(server.url);
     const ttft: number[] = [];
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     const ms = (v: number) => v.toFixed(0);
     const mib = (v: number) => (v / 2 ** 20).toFixed(0);
     process.stdout.write([
-      `model: ${values.model ?? 'tiny (generated)'}; ${clients} clients, ${total} streaming requests, max_tokens ${maxTokens}, --parallel ${values.parallel}, --threads ${values.threads}`,
+      `model: ${values.model ?? 'tiny (generated)'}; ${clients} clients, ${total} streaming requests, max_tokens ${maxTokens}, --parallel ${values.parallel ?? 'default'}, --threads ${values.threads}`,
       '',
       '| requests/s | TTFT p50 ms | TTFT p99 ms | request p50 ms | request p99 ms | errors | cached prompt tokens | RSS before MiB | RSS after MiB |',
       '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',

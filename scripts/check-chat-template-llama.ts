@@ -31,11 +31,14 @@ try {
   console.log(`ours: answer (${ours.tokens.length} tokens) = ${JSON.stringify(ours.text)}`);
   md.dispose();
 
-  // llama-mtmd-cli: greedy, N tokens, no --chat-template.
+  // llama-mtmd-cli: greedy, N tokens, no --chat-template. --jinja: without it the CLI only matches
+  // the file's template against llama.cpp's built-in ones and aborts on any other; with it, it
+  // renders the file's own template (llama-server does so by default).
   const cli = spawnSync(join(values.bin, 'llama-mtmd-cli'), ['-m', pair.textPath, '--mmproj', pair.mmprojPath, '--image', IMAGE, '-p', QUESTION,
-    '-n', String(N), '--temp', '0', '-t', '2', '-c', '2048', '--no-warmup'], { encoding: 'utf8', timeout: 600_000 });
+    '-n', String(N), '--temp', '0', '-t', '2', '-c', '2048', '--no-warmup', '--jinja'], { encoding: 'utf8', timeout: 600_000 });
   const cliText = cli.stdout.trim();
-  console.log(`llama-mtmd-cli: exit ${cli.status}; answer = ${JSON.stringify(cliText)}`);
+  console.log(`llama-mtmd-cli: exit ${cli.status}${cli.signal ? ` (${cli.signal})` : ''}${cli.error ? ` (${cli.error.message})` : ''}; answer = ${JSON.stringify(cliText)}`);
+  if (cli.status !== 0) for (const line of cli.stderr.trim().split('\n').slice(-6)) console.log(`  ! ${line.trim()}`);
   for (const line of cli.stderr.split('\n')) if (/chat template|chat_template|image decoded|n_tokens/i.test(line)) console.log(`  | ${line.trim()}`);
 
   // llama-server with a fixed media marker so its rendered prompt can be shown.
