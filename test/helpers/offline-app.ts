@@ -24,7 +24,7 @@ interface Lockfile {
 export function writeOfflineApp(repoRoot: string, appDir: string, tarballs: Record<string, string>): void {
   const repoPackage = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
     name: string; version: string; license: string; engines: Record<string, string>; bin: Record<string, string>;
-    dependencies: Record<string, string>; optionalDependencies: Record<string, string>;
+    dependencies: Record<string, string>; optionalDependencies: Record<string, string>; overrides?: Record<string, unknown>;
   };
   const repoLock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as Lockfile;
   const specs = Object.fromEntries(Object.entries(tarballs).map(([name, file]) => [name, `file:../${file}`]));
@@ -49,7 +49,9 @@ export function writeOfflineApp(repoRoot: string, appDir: string, tarballs: Reco
     const { resolved: _resolved, integrity: _integrity, optional: _optional, ...rest } = platformLock;
     packages[`node_modules/${name}`] = { ...rest, version: repoPackage.version, resolved: spec };
   }
-  writeFileSync(join(appDir, 'package.json'), `${JSON.stringify({ name: 'offline-app', private: true, dependencies: specs }, null, 2)}\n`);
+  // The repository's overrides shaped its lockfile, and npm ci checks the copied entries against them.
+  const overrides = repoPackage.overrides ? { overrides: repoPackage.overrides } : {};
+  writeFileSync(join(appDir, 'package.json'), `${JSON.stringify({ name: 'offline-app', private: true, dependencies: specs, ...overrides }, null, 2)}\n`);
   writeFileSync(join(appDir, 'package-lock.json'),
     `${JSON.stringify({ name: 'offline-app', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
 }
