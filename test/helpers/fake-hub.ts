@@ -3,14 +3,22 @@
 //   GET /{repo}/resolve/{rev}/{file}                    content; LFS files redirect to /cdn/{sha256}
 // Every route wants `Authorization: Bearer <token>`, as a gated or private repo would.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 
 export interface FakeHubFile {
   name: string;
   data: Buffer;
   /** Served through the LFS redirect, with a sha256 in the listing. */
   lfs: boolean;
+}
+
+/** The files of an HF moondream1 checkpoint folder as the hub serves them (weights through LFS). */
+export function checkpointFiles(dir: string): FakeHubFile[] {
+  const file = (name: string, lfs: boolean) => ({ name, data: readFileSync(join(dir, name)), lfs });
+  return [file('model.safetensors', true), file('tokenizer.json', false), file('config.json', false), file('generation_config.json', false)];
 }
 
 export interface FakeHubRequest {

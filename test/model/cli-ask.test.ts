@@ -3,14 +3,13 @@
 // answers are held to test/helpers/reference-answer.ts's independent path on the pulled model.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { findPulledModel } from '../../src/hub.js';
 import { MOONDREAM1_REPO } from '../../src/hub/repo-files.js';
 import { Moondream } from '../../src/index.js';
-import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
+import { checkpointFiles, startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
 import { referenceAnswer, type ReferenceAnswer } from '../helpers/reference-answer.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { tinyCheckpoint } from '../helpers/tiny-model.js';
@@ -37,17 +36,11 @@ function run(args: string[]): Promise<{ status: number | null; stdout: string; s
 
 before(async () => {
   const dir = await tinyCheckpoint();
-  const read = (name: string) => readFileSync(join(dir, name));
   hub = await startFakeHub({
     repo: MOONDREAM1_REPO,
     revisions: { [REVISION]: REVISION },
     token: TOKEN,
-    files: [
-      { name: 'model.safetensors', data: read('model.safetensors'), lfs: true },
-      { name: 'tokenizer.json', data: read('tokenizer.json'), lfs: false },
-      { name: 'config.json', data: read('config.json'), lfs: false },
-      { name: 'generation_config.json', data: read('generation_config.json'), lfs: false },
-    ],
+    files: checkpointFiles(dir),
   });
 });
 after(() => hub.close());

@@ -11,7 +11,7 @@ import { acquirePullLock } from '../../src/hub/pull-lock.js';
 import { MOONDREAM1_REPO } from '../../src/hub/repo-files.js';
 import { Moondream } from '../../src/index.js';
 import { startCli, waitFor } from '../helpers/batch-cli.js';
-import { startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
+import { checkpointFiles, startFakeHub, type FakeHub } from '../helpers/fake-hub.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { tinyCheckpoint } from '../helpers/tiny-model.js';
 
@@ -29,12 +29,7 @@ before(async () => {
     repo: MOONDREAM1_REPO,
     revisions: { [REVISION]: REVISION },
     token: TOKEN,
-    files: [
-      { name: 'model.safetensors', data: read('model.safetensors'), lfs: true },
-      { name: 'tokenizer.json', data: read('tokenizer.json'), lfs: false },
-      { name: 'config.json', data: read('config.json'), lfs: false },
-      { name: 'generation_config.json', data: read('generation_config.json'), lfs: false },
-    ],
+    files: checkpointFiles(checkpoint),
   });
 });
 after(() => hub.close());
