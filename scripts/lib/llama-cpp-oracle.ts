@@ -1,12 +1,94 @@
 // node-llama-cpp (llama.cpp's prebuilt CPU binaries, pinned at 3.21.1) as an oracle: the next-token
 // distribution and greedy continuations for a text GGUF.
-import { getLlama, type Llama, type LlamaModel } from 'node-llama-cpp';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Llama, LlamaModel } from 'node-llama-cpp';
+import { ggmlInfo } from '../../src/ggml-info.js';
 
 let llama: Promise<Llama> | undefined;
 
 export function oracle(): Promise<Llama> {
-  llama ??= getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+  llama ??= loadOracle();
   return llama;
+}
+
+/**
+ * node-llama-cpp, running the same ggml CPU variant as our addon when ours was chosen at run time
+ * (a portable build). Both ship ggml's variants under the same names, but node-llama-cpp always loads
+ * the best one for the CPU from its binary folder; under MOONDREAM_CPU_LEVEL=avx2 on an AMX machine
+ * it would compare its sapphirerapids arithmetic with our haswell arithmetic, while the parity bounds
+ * are set for like against like. So the oracle is imported from a private copy of node-llama-cpp and
+ * its binary package whose folder holds only that variant (oracleTree).
+ */
+async function loadOracle(): Promise<Llama> {
+  const variant = ourCpuVariant();
+  const tree = variant === undefined ? undefined : oracleTree(variant);
+  const entry = tree === undefined ? 'node-llama-cpp' : pathToFileURL(join(tree, 'node-llama-cpp', 'dist', 'index.js')).href;
+  const { getLlama } = (await import(entry)) as typeof import('node-llama-cpp');
+  return getLlama({ gpu: false, build: 'never', logLevel: 'error' as never });
+}
+
+function ourCpuVariant(): string | undefined {
+  const backend = ggmlInfo().cpuBackend;
+  return backend.runtimeSelected && backend.error === undefined ? backend.variant : undefined;
+}
+
+/**
+ * A node_modules folder inside build/ holding copies of node-llama-cpp and its binary package (node_modules
+ * itself is never touched: other test processes are reading it), with every `libggml-cpu-*.so` but
+ * the variant's removed. It sits in the project so node-llama-cpp's own
+ * dependencies still resolve from the project's node_modules. Built once, by rename, so concurrent
+ * test processes agree. Undefined when node-llama-cpp ships no such variant.
+ */
+function oracleTree(variant: string): string | undefined {
+  const require = createRequire(import.meta.url);
+  const binaryPackage = `@node-llama-cpp/${process.platform}-${process.arch}`;
+  let sources: { main: string; binaries: string };
+  try {
+    // Both packages export only their entry (dist/index.js); the package folder is two levels up.
+    sources = {
+      main: dirname(dirname(require.resolve('node-llama-cpp'))),
+      binaries: dirname(dirname(require.resolve(binaryPackage))),
+    };
+  } catch {
+    return undefined;
+  }
+  const library = `libggml-cpu-${variant}.so`;
+  const binFolders = readdirSync(join(sources.binaries, 'bins')).map((name) => join('bins', name));
+  if (!binFolders.some((folder) => existsSync(join(sources.binaries, folder, library)))) return undefined;
+
+  const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const tree = join(projectRoot, 'build', 'llama-cpp-oracle', variant, 'node_modules');
+  if (existsSync(join(tree, binaryPackage, 'package.json'))) return tree;
+  const staging = `${tree}.${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, '@node-llama-cpp'), { recursive: true });
+  cpSync(sources.main, join(staging, 'node-llama-cpp'), { recursive: true, dereference: true, filter: notSourceBundle });
+  cpSync(sources.binaries, join(staging, binaryPackage), { recursive: true, dereference: true });
+  for (const folder of binFolders) {
+    for (const file of readdirSync(join(staging, binaryPackage, folder))) {
+      if (file.startsWith('libggml-cpu-') && file !== library) rmSync(join(staging, binaryPackage, folder, file));
+    }
+  }
+  try {
+    renameSync(staging, tree);
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // another process built it first
+  }
+  return tree;
+}
+
+/** Copies node-llama-cpp without its 34 MB llama.cpp source bundle, which a prebuilt binary never reads. */
+function notSourceBundle(source: string): boolean {
+  return !source.endsWith('gitRelease.bundle');
+}
+
+/** The ggml CPU variant node-llama-cpp runs: ours when ours was chosen at run time, else its best for this CPU. */
+export function oracleCpuVariant(): string {
+  const variant = ourCpuVariant();
+  return variant !== undefined && oracleTree(variant) !== undefined ? variant : 'its best for this CPU';
 }
 
 export interface OracleModel {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { TEXT_TYPES } from '../../src/convert/quant-types.js';
 import { Moondream } from '../../src/index.js';
-import { PARITY_PROMPTS, loadOracleModel, softmax } from '../../scripts/lib/llama-cpp-oracle.js';
+import { PARITY_PROMPTS, loadOracleModel, oracleCpuVariant, softmax } from '../../scripts/lib/llama-cpp-oracle.js';
 import { LLAMA_CPP_PROBABILITY_LIMITS } from '../helpers/agreement-bounds.js';
 import { tinyPair } from '../helpers/tiny-model.js';
 
@@ -50,6 +50,8 @@ describe('same GGUF, same answers as llama.cpp', () => {
   // activations (as our AVX-512 f16 kernel does); elsewhere ggml first rounds them to f16 (as we
   // do on CPUs without AVX-512). The tiny f32 GGUF holds the same weights, so llama.cpp on it is
   // the f32-activation oracle: the f16 model must agree with llama.cpp on one of the two files.
+  // A portable build of ours runs one of ggml's CPU variants; node-llama-cpp is made to run the same
+  // one (scripts/lib/llama-cpp-oracle.ts), so MOONDREAM_CPU_LEVEL=avx2 compares AVX2 with AVX2.
   const limits: Record<string, number> = LLAMA_CPP_PROBABILITY_LIMITS;
   for (const flashAttention of [true, false]) {
     for (const [type, limit] of Object.entries(limits)) {
@@ -65,7 +67,7 @@ describe('same GGUF, same answers as llama.cpp', () => {
           try {
             let worst = 0;
             for (const prompt of PROMPTS) worst = Math.max(worst, maxDifference(softmax(await md.evaluate(prompt)), await oracle.probabilities(prompt)));
-            t.diagnostic(`${type}, FA ${flashAttention ? 'on' : 'off'}: max |p_ours - p_llama.cpp on ${file}| = ${worst.toExponential(2)} (bound ${limit})`);
+            t.diagnostic(`${type}, FA ${flashAttention ? 'on' : 'off'}: max |p_ours - p_llama.cpp on ${file}| = ${worst.toExponential(2)} (bound ${limit}; llama.cpp's CPU variant: ${oracleCpuVariant()})`);
             if (worst > limit) {
               outcomes.push(`llama.cpp on ${file}: max abs probability difference ${worst} exceeds ${limit}`);
               continue;
