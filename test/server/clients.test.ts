@@ -27,6 +27,12 @@ before(async () => {
 });
 after(() => t.close());
 
+async function sequentially<T>(items: readonly string[], each: (item: string) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (const item of items) out.push(await each(item));
+  return out;
+}
+
 const userMessage = (text: string, image = IMAGE): OpenAI.Chat.ChatCompletionMessageParam => ({
   role: 'user', content: [{ type: 'text', text }, { type: 'image_url', image_url: { url: dataUrl(image) } }],
 });
@@ -107,8 +113,9 @@ describe('the openai client', () => {
       return (first ?? performance.now()) - start;
     };
     const cold = await ttft('What is in the picture?');
-    // Best of three: the shared test machine adds noise to single short timings.
-    const warm = Math.min(await ttft('Is it red?'), await ttft('Is it blue?'), await ttft('Is it green?'));
+    // Best of five: a warm answer on the tiny model takes a few milliseconds, so one descheduled
+    // thread (the runner runs two test files at once on two cores) can outweigh it.
+    const warm = Math.min(...await sequentially(['Is it red?', 'Is it blue?', 'Is it green?', 'Is it big?', 'Is it round?'], ttft));
     assert.ok(warm <= cold * 0.1, `warm ${warm.toFixed(0)} ms vs cold ${cold.toFixed(0)} ms`);
   });
 
