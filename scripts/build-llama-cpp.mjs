@@ -15,16 +15,12 @@
 // Several processes may call this at once: the first one builds under a lock, the others wait.
 //
 // Other scripts: `import { buildLlamaCpp, llamaCppBinaries } from './build-llama-cpp.mjs'`.
-import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
-} from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { git, readPin, verifiedBundle } from './pinned-bundle.mjs';
 
 /** The tools the project's benchmarks and comparisons use. */
 export const DEFAULT_TARGETS = Object.freeze(['llama-bench', 'llama-mtmd-cli', 'llama-server']);
@@ -66,10 +62,6 @@ const COMMON_CMAKE = Object.freeze([
   '-DLLAMA_ALL_WARNINGS=OFF',      // third-party warnings are not ours to read (tens of thousands of lines)
   '-DGGML_ALL_WARNINGS=OFF',
 ]);
-
-function readPin() {
-  return JSON.parse(readFileSync(join(root, 'vendor', 'ggml.pin.json'), 'utf8'));
-}
 
 /** ${XDG_CACHE_HOME:-~/.cache}/moondream-ggml/llama.cpp-<commit> */
 export function llamaCppCacheDir(pin = readPin()) {
@@ -120,24 +112,6 @@ export function llamaCppBinaries({ variant = 'native', targets = DEFAULT_TARGETS
   return Object.values(paths).every((p) => existsSync(p)) ? paths : null;
 }
 
-function findPackageDir(pin) {
-  for (let dir = root; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', pin.package);
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
-    if (dirname(dir) === dir) return null;
-  }
-}
-
-async function sha256(path) {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk);
-  return hash.digest('hex');
-}
-
-function git(args) {
-  return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
 /** Clones the verified bundle into <cache>/src once. */
 async function ensureSource(pin, cacheDir, log) {
   const src = join(cacheDir, 'src');
@@ -145,18 +119,7 @@ async function ensureSource(pin, cacheDir, log) {
   const stamp = `${pin.llamaCppCommit} ${pin.bundleSha256}\n`;
   if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return src;
 
-  const packageDir = findPackageDir(pin);
-  if (!packageDir) throw new Error(`${pin.package}@${pin.version} is not installed. Run \`npm ci\` in the repository first.`);
-  const installed = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version;
-  if (installed !== pin.version) {
-    throw new Error(`${pin.package} is ${installed} but the pin wants ${pin.version}. Run \`npm ci\` to install the locked version.`);
-  }
-  const bundle = join(packageDir, pin.bundle);
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing from ${pin.package}@${pin.version}.`);
-  const actualSha = await sha256(bundle);
-  if (actualSha !== pin.bundleSha256) {
-    throw new Error(`${bundle} has sha256 ${actualSha}, expected ${pin.bundleSha256}. The package is corrupt or was tampered with.`);
-  }
+  const bundle = await verifiedBundle(pin);
   log(`build-llama-cpp: cloning llama.cpp ${pin.llamaCppCommit.slice(0, 7)} from the ${pin.package} bundle into ${src}`);
   const work = `${src}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });

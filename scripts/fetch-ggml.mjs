@@ -5,14 +5,12 @@
 // the commit it holds and the git tree id of its ggml/ folder against vendor/ggml.pin.json, then
 // `git archive` only ggml/ out of it. A stamp file makes a second run a no-op. Nothing third-party
 // is ever committed: this script, the pin and the CMake glue are the whole vendoring.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { git, readPin, repositoryRoot as root, verifiedBundle } from './pinned-bundle.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const pin = JSON.parse(readFileSync(join(root, 'vendor', 'ggml.pin.json'), 'utf8'));
+const pin = readPin();
 const target = join(root, 'vendor', 'ggml');
 const stampPath = join(target, '.moondream-pin');
 const stamp = `${pin.llamaCppCommit} ${pin.ggmlTree}\n`;
@@ -26,44 +24,12 @@ process.on('uncaughtException', (error) => {
   process.exit(1);
 });
 
-function findPackageDir() {
-  // Walk up like Node's resolver does, without going through the package's `exports` map.
-  for (let dir = root; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', pin.package);
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
-    if (dirname(dir) === dir) return null;
-  }
-}
-
-async function sha256(path) {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk);
-  return hash.digest('hex');
-}
-
-function git(args, options = {}) {
-  return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }).trim();
-}
-
 if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) {
   console.log(`fetch-ggml: vendor/ggml already at llama.cpp ${pin.llamaCppCommit.slice(0, 7)} (ggml ${pin.ggmlVersion})`);
   process.exit(0);
 }
 
-const packageDir = findPackageDir();
-if (!packageDir) {
-  fail(`${pin.package}@${pin.version} is not installed, and vendor/ggml is missing. Run \`npm ci\` in the repository first.`);
-}
-const installedVersion = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version;
-if (installedVersion !== pin.version) {
-  fail(`${pin.package} is ${installedVersion} but the pin wants ${pin.version}. Run \`npm ci\` to install the locked version.`);
-}
-const bundle = join(packageDir, pin.bundle);
-if (!existsSync(bundle)) fail(`${bundle} is missing from ${pin.package}@${pin.version}.`);
-const actualSha = await sha256(bundle);
-if (actualSha !== pin.bundleSha256) {
-  fail(`${bundle} has sha256 ${actualSha}, expected ${pin.bundleSha256}. The package is corrupt or was tampered with.`);
-}
+const bundle = await verifiedBundle(pin, ', and vendor/ggml is missing');
 
 const work = join(root, 'vendor', `.ggml-extract-${process.pid}`);
 rmSync(work, { recursive: true, force: true });
