@@ -3,11 +3,12 @@
 // (activations quantized to q8_0 alike, exact integer block dots, per-block scales), so the
 // results agree to float summation order. Shapes cover the model's (k a multiple of 32 up to
 // 8192, n a multiple of 16, the 4304-wide vision MLP) and every column-tile width: 1 (decode),
-// 2..8 and remainders of 8. On a CPU without AVX-512 VNNI the kernel is never used, and says so.
+// 2..8 and remainders of 8. On a CPU without AVX-512 VNNI (or under MOONDREAM_CPU_LEVEL below avx512) the kernel is never
+// used, and the skip says why.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addon } from '../../src/binding.js';
-import { GGML_TYPES, Moondream } from '../../src/index.js';
+import { GGML_TYPES, Moondream, ggmlInfo } from '../../src/index.js';
 import { tinyPair } from '../helpers/tiny-model.js';
 
 const SHAPES: [k: number, n: number, m: number][] = [
@@ -15,13 +16,16 @@ const SHAPES: [k: number, n: number, m: number][] = [
   [1152, 4304, 17], [96, 48, 256],
 ];
 
+/** Why the kernel does not run here: no AVX-512 VNNI, or MOONDREAM_CPU_LEVEL below avx512. */
+const notHere = () => `not used here: ${ggmlInfo().kernels.find((k) => k.name === 'vnni_matrix')?.reason ?? 'no reason given'}`;
+
 describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () => {
   for (const type of ['q8_0', 'q4_0'] as const) {
     it(`${type}: within 2e-6 of ggml's mul_mat on ${SHAPES.length} shapes (k x n weight, m activation rows)`, (t) => {
       for (const [k, n, m] of SHAPES) {
         const check = addon().vnniMatrixCheck(GGML_TYPES[type].id, k, n, m, k * 31 + n * 7 + m, 2);
         if (!check.supported) {
-          t.skip('this CPU has no AVX-512 VNNI; ggml multiplies these weights');
+          t.skip(notHere());
           return;
         }
         assert.ok(check.maxRelativeDifference < 2e-6, `${k}x${n}, ${m} rows: ${check.maxRelativeDifference}`);
@@ -31,7 +35,7 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
 
   it('is what a loaded q8_0 or q4_0 model multiplies with; vnniKernel: false or MOONDREAM_DISABLE_VNNI_MATRIX=1 turns it off', async (t) => {
     if (!addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 64, 16, 1, 1, 1).supported) {
-      t.skip('this CPU has no AVX-512 VNNI');
+      t.skip(notHere());
       return;
     }
     for (const type of ['q8_0', 'q4_0'] as const) {
