@@ -22,19 +22,22 @@ const withImage = (url: string, extra: Record<string, unknown> = {}) => JSON.str
   messages: [{ role: 'user', content: [{ type: 'text', text: 'What?' }, { type: 'image_url', image_url: { url } }] }], max_tokens: 3, ...extra,
 });
 /**
- * POSTs a body announced as `size` bytes over a raw socket and sends its first MiB: the server
- * must refuse it by its Content-Length. (Sending on after the refusal makes the kernel reset the
- * connection, and a reset discards the response before any client can read it.)
+ * POSTs a body announced as `size` bytes over a raw socket: the server must refuse it by its
+ * Content-Length alone. The body is held back for a while after the headers, and then sent (at most
+ * its first MiB) only if no answer came: a server that refuses while the client is still sending
+ * resets the connection, and a reset discards the response before any client can read it, so a
+ * loaded machine could otherwise lose the very answer under test.
  */
 function rawPost(path: string, size: number): Promise<Response> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const socket = net.connect(s.port, '127.0.0.1');
     let got = '';
     socket.on('data', (d) => { got += d.toString(); });
     socket.on('error', () => undefined);
     socket.on('close', () => {
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0);
-      resolve(new Response(got.slice(got.indexOf('\r\n\r\n') + 4), { status }));
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(got)?.[1];
+      if (status === undefined) reject(new Error(`the connection closed without an HTTP response (got ${JSON.stringify(got.slice(0, 80))})`));
+      else resolve(new Response(got.slice(got.indexOf('\r\n\r\n') + 4), { status: Number(status) }));
     });
     socket.write(`POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
     const piece = Buffer.alloc(1 << 16, 'x');
@@ -45,7 +48,7 @@ function rawPost(path: string, size: number): Promise<Response> {
         if (!socket.write(piece)) return void socket.once('drain', pump);
       }
     };
-    pump();
+    setTimeout(pump, 2000).unref();
   });
 }
 const pngUrl = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
