@@ -3,7 +3,7 @@
 // same files), then one queue worker against two on this machine (threads split between them).
 //
 //   npm run bench:batch -- [--threads N] [--tokens N] [--model dir] [--llama-mtmd-cli path]
-//                          [--build-llama-cpp] [--skip-ask] [--skip-workers] [--json]
+//                          [--build-llama-cpp] [--skip-ask] [--skip-llama-cpp] [--skip-workers] [--json]
 //
 // llama-mtmd-cli comes from --llama-mtmd-cli, else LLAMA_MTMD_CLI, else the cache that
 // scripts/build-llama-cpp.mjs fills from the pinned bundle (built now only with --build-llama-cpp);
@@ -226,7 +226,7 @@ function markdown(rows: readonly Row[], skipped: readonly string[], threads: num
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), ['--threads', '--tokens', '--model', '--llama-mtmd-cli'],
-    ['--json', '--skip-ask', '--skip-workers', '--build-llama-cpp']);
+    ['--json', '--skip-ask', '--skip-llama-cpp', '--skip-workers', '--build-llama-cpp']);
   const threads = integerOption(args, '--threads', 1, 256) ?? 2;
   const tokens = integerOption(args, '--tokens', 1, 512) ?? 32;
   const model = await modelFolder(args.values.get('--model'));
@@ -244,7 +244,8 @@ async function main(): Promise<void> {
       log('ask loop ...');
       rows.push(await benchAskLoop(images, model, threads, tokens));
     }
-    const mtmd = await mtmdCli(args.values.get('--llama-mtmd-cli'), args.flags.has('--build-llama-cpp'));
+    const mtmd = args.flags.has('--skip-llama-cpp') ? { why: 'not run (--skip-llama-cpp)' }
+      : await mtmdCli(args.values.get('--llama-mtmd-cli'), args.flags.has('--build-llama-cpp'));
     if (mtmd.path) {
       log(`llama-mtmd-cli loop (${mtmd.path}) ...`);
       rows.push(await benchMtmdLoop(mtmd.path, images, model, threads, tokens));

@@ -1,11 +1,12 @@
 // npm run bench:builds -- [--builds native=build/Release/moondream_ggml.node,portable=build-portable/Release/moondream_ggml.node]
-//                         [--runs 3] [--threads 2] [--types q4_0,q8_0] [--checkpoint DIR] [--json]
+//                         [--runs 3] [--threads 2] [--types q4_0,q8_0] [--stages text,vision,answer] [--checkpoint DIR] [--json]
 // Every stage of `npm run bench` that measures moondream-ggml (text prefill and decode per type,
 // vision encode, and the answer stage's load / encode / first token / decode / repeated question /
 // end to end), for two or more builds of the addon in one run: each measurement in a fresh process
 // with MOONDREAM_GGML_BINARY set, the builds alternating within every run (their order flipping
 // from run to run) so that a busy machine slows them alike. Prints each stage's medians and the
-// ratio of every build to the first, where > 1 means faster.
+// ratio of every build to the first, where > 1 means faster, and each build's range over the runs:
+// a ratio whose ranges overlap is within this machine's run-to-run spread.
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,11 +43,13 @@ const image = fileURLToPath(new URL('../../test/fixtures/images/photo_320x240_q9
 const higherIsBetter = (metric: string) => metric.endsWith('PerSecond');
 
 interface Stage { label: string; stage: 'text' | 'vision' | 'answer'; type: TextType }
+const stageKinds = new Set(option('--stages', 'text,vision,answer').split(','));
 const stages: Stage[] = [
   ...types.map((type) => ({ label: `text ${type}`, stage: 'text' as const, type })),
-  { label: 'vision f16', stage: 'vision', type: types[0] ?? 'q4_0' },
+  { label: 'vision f16', stage: 'vision' as const, type: types[0] ?? 'q4_0' },
   ...types.map((type) => ({ label: `answer ${type}`, stage: 'answer' as const, type })),
-];
+].filter((stage) => stageKinds.has(stage.stage));
+if (stages.length === 0) throw new Error('--stages takes a comma-separated list of text, vision and answer');
 
 function metrics(measured: ChildResult): Record<string, number> {
   if (measured.kind === 'text') {
@@ -93,7 +96,7 @@ const report: Record<string, unknown>[] = [];
 const lines = [
   `# moondream-ggml builds compared: ${builds.map((b) => `${b.name} (CPU backend ${variants.get(b.name)})`).join(' vs ')}, ${threads} threads, median of ${runs} runs`,
   '',
-  `| stage | metric | ${builds.map((b) => b.name).join(' | ')} | ${builds.slice(1).map((b) => `${b.name} / ${builds[0]!.name}`).join(' | ')} |`,
+  `| stage | metric | ${builds.map((b) => `${b.name} median (range)`).join(' | ')} | ${builds.slice(1).map((b) => `${b.name} / ${builds[0]!.name}`).join(' | ')} |`,
   `|---|---|${builds.map(() => '---|').join('')}${builds.slice(1).map(() => '---|').join('')}`,
 ];
 let worst = Infinity;
@@ -105,8 +108,12 @@ for (const stage of stages) {
     const ratios = medians.slice(1).map((m) => (higherIsBetter(metric) ? m / medians[0]! : medians[0]! / m));
     worst = Math.min(worst, ...ratios);
     const unit = metric.endsWith('Ms') ? ' s' : '';
-    const shown = medians.map((m) => (metric.endsWith('Ms') ? fmt(m / 1000, 3) : fmt(m, 1)));
-    lines.push(`| ${stage.label} | ${metric.replace(/Ms$/, '')}${unit} | ${shown.join(' | ')} | ${ratios.map((r) => fmt(r, 3)).join(' | ')} |`);
+    const show = (v: number) => (metric.endsWith('Ms') ? fmt(v / 1000, 3) : fmt(v, 1));
+    const ranges = builds.map((b) => byBuild.get(b.name)!.get(metric)!);
+    const shown = medians.map((m, i) => `${show(m)} (${show(Math.min(...ranges[i]!))}–${show(Math.max(...ranges[i]!))})`);
+    const overlaps = (i: number) => Math.min(...ranges[0]!) <= Math.max(...ranges[i]!) && Math.min(...ranges[i]!) <= Math.max(...ranges[0]!);
+    const ratioCells = ratios.map((r, i) => `${fmt(r, 3)}${overlaps(i + 1) ? '' : ' (ranges apart)'}`);
+    lines.push(`| ${stage.label} | ${metric.replace(/Ms$/, '')}${unit} | ${shown.join(' | ')} | ${ratioCells.join(' | ')} |`);
     report.push({ stage: stage.label, metric, medians: Object.fromEntries(builds.map((b, i) => [b.name, medians[i]])),
       samples: Object.fromEntries(builds.map((b) => [b.name, byBuild.get(b.name)!.get(metric)])), ratios });
   }

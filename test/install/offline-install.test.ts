@@ -46,7 +46,7 @@ function packJson(args: string[], cwd: string): { filename: string; size: number
 }
 
 describe('installing the packed packages offline, without a compiler', { skip: !existsSync(portableAddon) && 'no portable build: run `npm run pack:platform`' }, () => {
-  it('installs the prebuilt binary in at most 20 s, compiles nothing, and answers as the source build does', async () => {
+  it('installs the prebuilt binary in at most 20 s, compiles nothing, and answers as the source build does', async (t) => {
     const dir = tempDir('moondream-offline-install-');
     const pairDir = dirname((await tinyPair('q8_0')).textPath);
 
@@ -54,7 +54,9 @@ describe('installing the packed packages offline, without a compiler', { skip: !
     const platformName = platformPackageName();
     const platformTarball = `${platformName.slice(1).replace('/', '-')}-${(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version}.tgz`;
     assert.ok(existsSync(join(dir, platformTarball)), `pack-platform wrote no ${platformTarball}`);
-    assert.ok(statSync(join(dir, platformTarball)).size <= PLATFORM_PACKAGE_LIMIT, 'the platform package is over 15 MiB packed');
+    const platformBytes = statSync(join(dir, platformTarball)).size;
+    t.diagnostic(`${platformTarball}: ${(platformBytes / 2 ** 20).toFixed(2)} MiB packed (limit 15)`);
+    assert.ok(platformBytes <= PLATFORM_PACKAGE_LIMIT, 'the platform package is over 15 MiB packed');
     const main = packJson(['--pack-destination', dir], repoRoot);
 
     // PATH: node, and the shell npm runs scripts with. No compiler, CMake, git, make or ninja.
@@ -78,6 +80,7 @@ describe('installing the packed packages offline, without a compiler', { skip: !
     const elapsed = Date.now() - started;
     const log = `${install.stdout}\n${install.stderr}`;
     writeFileSync(join(dir, 'install.log'), log);
+    t.diagnostic(`npm ci --offline of both tarballs, PATH without a compiler: ${elapsed} ms (limit ${INSTALL_LIMIT_MS}); ${log.split('\n').find((line) => line.startsWith('moondream-ggml:')) ?? 'no moondream-ggml line'}`);
     if (process.env.MOONDREAM_INSTALL_LOG) writeFileSync(process.env.MOONDREAM_INSTALL_LOG, `${log}\ninstall took ${elapsed} ms\n`);
     assert.equal(install.status, 0, log);
     assert.match(log, new RegExp(`moondream-ggml: using the prebuilt binary from ${platformName}@`));
@@ -94,11 +97,13 @@ describe('installing the packed packages offline, without a compiler', { skip: !
     assert.equal(fromClone.status, 0, fromClone.stderr);
     assert.ok(fromClone.stdout.trim().length > 0);
     assert.equal(fromPackage.stdout, fromClone.stdout);
+    t.diagnostic(`installed package and source build both answer ${JSON.stringify(fromPackage.stdout.trim())}`);
 
     const system = spawnSync(process.execPath, [npx, '--offline', 'moondream-ggml', 'system', '--json'], { cwd: app, env, encoding: 'utf8' });
     assert.equal(system.status, 0, system.stderr);
     const info = JSON.parse(system.stdout) as { addon: { origin: string }; cpuBackend: { runtimeSelected: boolean; variant: string } };
     assert.match(info.addon.origin, new RegExp(`^${platformName}@`));
     assert.equal(info.cpuBackend.runtimeSelected, true);
+    t.diagnostic(`installed addon: ${info.addon.origin}, CPU variant ${info.cpuBackend.variant}`);
   });
 });
