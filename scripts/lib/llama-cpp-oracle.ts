@@ -1,6 +1,6 @@
 // node-llama-cpp (llama.cpp's prebuilt CPU binaries, pinned at 3.21.1) as an oracle: the next-token
 // distribution and greedy continuations for a text GGUF.
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,7 +36,7 @@ function ourCpuVariant(): string | undefined {
 }
 
 /**
- * A node_modules folder inside build/ holding copies of node-llama-cpp and its binary package (node_modules
+ * A node_modules folder inside build/llama-cpp-oracle/<version>-<variant>/ holding copies of node-llama-cpp and its binary package (node_modules
  * itself is never touched: other test processes are reading it), with every `libggml-cpu-*.so` but
  * the variant's removed. It sits in the project so node-llama-cpp's own
  * dependencies still resolve from the project's node_modules. Built once, by rename, so concurrent
@@ -60,7 +60,9 @@ function oracleTree(variant: string): string | undefined {
   if (!binFolders.some((folder) => existsSync(join(sources.binaries, folder, library)))) return undefined;
 
   const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  const tree = join(projectRoot, 'build', 'llama-cpp-oracle', variant, 'node_modules');
+  // Keyed by node-llama-cpp's version too, so an upgrade never reuses an older copy.
+  const version = (JSON.parse(readFileSync(join(sources.main, 'package.json'), 'utf8')) as { version: string }).version;
+  const tree = join(projectRoot, 'build', 'llama-cpp-oracle', `${version}-${variant}`, 'node_modules');
   if (existsSync(join(tree, binaryPackage, 'package.json'))) return tree;
   const staging = `${tree}.${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
