@@ -36,8 +36,9 @@ function ourCpuVariant(): string | undefined {
 }
 
 /**
- * A node_modules folder inside build/llama-cpp-oracle/<version>-<variant>/ holding copies of node-llama-cpp and its binary package (node_modules
- * itself is never touched: other test processes are reading it), with every `libggml-cpu-*.so` but
+ * A node_modules folder inside build/llama-cpp-oracle/<version>-<variant>/ holding copies of
+ * node-llama-cpp and its binary package (node_modules itself is never touched: other test processes
+ * are reading it), with every `libggml-cpu-*.so` but
  * the variant's removed. It sits in the project so node-llama-cpp's own
  * dependencies still resolve from the project's node_modules. Built once, by rename, so concurrent
  * test processes agree. Undefined when node-llama-cpp ships no such variant.
