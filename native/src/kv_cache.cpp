@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "ggml-alloc.h"
+
 namespace moondream {
 
 Result<std::unique_ptr<KvCache>> KvCache::create(int n_layer, int n_embd, int n_ctx, ggml_type type, bool values_transposed,
@@ -19,28 +21,28 @@ Result<std::unique_ptr<KvCache>> KvCache::create(int n_layer, int n_embd, int n_
         cache->v_.push_back(values_transposed ? ggml_new_tensor_2d(cache->ctx_.get(), type, n_ctx, n_embd)
                                               : ggml_new_tensor_2d(cache->ctx_.get(), type, n_embd, n_ctx));
     }
-    cache->buffer_.reset(ggml_backend_alloc_ctx_tensors(cache->ctx_.get(), backend));
+    // An anonymous mapping of our own, not the backend's allocator: its pages start as zeros, so
+    // positions attention reads before they are written (it reads whole 256-position blocks, and
+    // 0 x NaN from uninitialised memory would poison the sum) need no clearing, and only the pages
+    // of positions actually used become resident (for a 2048-position cache used to ~800, about
+    // 230 MB never are).
+    const size_t alignment = ggml_backend_get_alignment(backend);
+    size_t bytes = 0;
+    for (ggml_tensor * t = ggml_get_first_tensor(cache->ctx_.get()); t != nullptr; t = ggml_get_next_tensor(cache->ctx_.get(), t)) {
+        bytes += GGML_PAD(ggml_nbytes(t), alignment);
+    }
+    cache->memory_ = map_anonymous(bytes);
+    if (cache->memory_) cache->buffer_.reset(ggml_backend_cpu_buffer_from_ptr(cache->memory_.get(), bytes));
     if (!cache->buffer_) {
         return Error{ErrorCode::out_of_memory, "cannot allocate a KV cache of " + std::to_string(n_ctx) + " positions"};
     }
-    // Not cleared here: positions are zeroed as attention first reaches them (zero_positions), so
-    // the pages of a 2048-position cache used to ~800 never become resident (about 230 MB).
-    return cache;
-}
-
-void KvCache::zero_positions(int from, int to) {
-    if (to <= from) return;
-    const size_t element = ggml_type_size(type_);
-    for (size_t il = 0; il < k_.size(); ++il) {
-        std::memset(static_cast<char *>(k_[il]->data) + size_t(from) * k_[il]->nb[1], 0, size_t(to - from) * k_[il]->nb[1]);
-        if (!values_transposed_) {
-            std::memset(static_cast<char *>(v_[il]->data) + size_t(from) * v_[il]->nb[1], 0, size_t(to - from) * v_[il]->nb[1]);
-            continue;
-        }
-        for (int r = 0; r < n_embd_; ++r) {
-            std::memset(static_cast<char *>(v_[il]->data) + size_t(r) * v_[il]->nb[1] + size_t(from) * element, 0, size_t(to - from) * element);
+    ggml_tallocr placer = ggml_tallocr_new(cache->buffer_.get());
+    for (ggml_tensor * t = ggml_get_first_tensor(cache->ctx_.get()); t != nullptr; t = ggml_get_next_tensor(cache->ctx_.get(), t)) {
+        if (ggml_tallocr_alloc(&placer, t) != GGML_STATUS_SUCCESS) {
+            return Error{ErrorCode::internal, "the KV cache's tensors do not fit its buffer"};
         }
     }
+    return cache;
 }
 
 KvSnapshot KvCache::save_prefix(int n) const {

@@ -7,6 +7,7 @@
 
 #include "ggml-backend.h"
 #include "ggml-cpp.h"
+#include "memory_pages.h"
 #include "moondream.h"
 
 namespace moondream {
@@ -29,10 +30,6 @@ public:
     ggml_tensor * keys(int layer) const { return k_[size_t(layer)]; }
     ggml_tensor * values(int layer) const { return v_[size_t(layer)]; }
 
-    // Zeroes positions [from, to) of every layer. Attention reads whole 256-position blocks, and
-    // masked positions must hold finite values (0 x NaN would poison the sum).
-    void zero_positions(int from, int to);
-
     KvSnapshot save_prefix(int n) const;
     void restore_prefix(const KvSnapshot & snapshot);
 
@@ -42,6 +39,7 @@ private:
     ggml_type type_ = GGML_TYPE_F16;
     bool values_transposed_ = true;
     ggml_context_ptr ctx_;
+    AnonymousPages memory_;  // declared before buffer_, which only points into it
     ggml_backend_buffer_ptr buffer_;
     std::vector<ggml_tensor *> k_;
     std::vector<ggml_tensor *> v_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "memory_pages.h"
 
 namespace moondream {
 
@@ -73,6 +74,13 @@ Status TextContext::append(const std::vector<int32_t> & entries, const float * r
         }
         done += size_t(n);
     }
+    // The prefill slot's compute buffer is sized for the longest batch so far (an image prompt
+    // needs tens of MB) and is scratch: each run sets every input before it reads it. Decode,
+    // which comes next, never touches it, so its pages go back to the system until the next prefill.
+    if (entries.size() > 1 && batch_slot_.graph.logits != nullptr) {
+        ggml_backend_buffer_t scratch = batch_slot_.graph.logits->buffer;
+        release_pages(ggml_backend_buffer_get_base(scratch), ggml_backend_buffer_get_size(scratch));
+    }
     return std::nullopt;
 }
 
@@ -128,10 +136,6 @@ Status TextContext::run_batch(const int32_t * entries, int n, const float *& row
     if (graph.cache_rows != nullptr) {
         std::vector<int64_t> rows_at(positions.begin(), positions.end());
         ggml_backend_tensor_set(graph.cache_rows, rows_at.data(), 0, rows_at.size() * sizeof(int64_t));
-    }
-    if (n_kv > zeroed_upto_) {
-        kv_->zero_positions(zeroed_upto_, n_kv);
-        zeroed_upto_ = n_kv;
     }
     std::vector<float> mask(size_t(n_kv) * size_t(n));
     for (int i = 0; i < n; ++i) {

@@ -73,7 +73,6 @@ private:
     GraphSlot batch_slot_;
     std::vector<float> embeddings_;
     int n_past_ = 0;
-    int zeroed_upto_ = 0;  // cache positions [0, zeroed_upto_) were zeroed or written
 };
 
 }  // namespace moondream

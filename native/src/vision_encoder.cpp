@@ -1,5 +1,6 @@
 #include "vision_encoder.h"
 
+#include "memory_pages.h"
 
 namespace moondream {
 
@@ -26,10 +27,18 @@ Status VisionEncoder::encode(const float * pixels, std::vector<float> & embeddin
     patchify(pixels, hp.image_size, hp.patch_size, patches_.data());
     ggml_backend_tensor_set(graph_.patches, patches_.data(), 0, patches_.size() * sizeof(float));
 
-    if (Status status = cpu_->compute(graph_.graph, abort, "vision graph")) return status;
-    embeddings.resize(size_t(ggml_nelements(graph_.embeddings)));
-    ggml_backend_tensor_get(graph_.embeddings, embeddings.data(), 0, embeddings.size() * sizeof(float));
-    return std::nullopt;
+    Status status = cpu_->compute(graph_.graph, abort, "vision graph");
+    if (!status) {
+        embeddings.resize(size_t(ggml_nelements(graph_.embeddings)));
+        ggml_backend_tensor_get(graph_.embeddings, embeddings.data(), 0, embeddings.size() * sizeof(float));
+    }
+    // Every tensor in the compute buffer is written before it is read (the patches above, the
+    // rest by the graph), so between encodes its ~80 MB need not stay resident: the text model's
+    // answer, which follows, then runs on that much less memory. Faulting the zero pages back in
+    // costs the next encode a few milliseconds of its seconds.
+    ggml_backend_buffer_t scratch = graph_.embeddings->buffer;
+    release_pages(ggml_backend_buffer_get_base(scratch), ggml_backend_buffer_get_size(scratch));
+    return status;
 }
 
 }  // namespace moondream

@@ -194,8 +194,6 @@ __attribute__((target("avx512f,avx512bw"))) void pack_tile(const uint8_t * rows,
 
 }  // namespace
 
-void AnonymousUnmap::operator()(uint8_t * p) const { munmap(p, bytes); }
-
 namespace {
 
 KernelReport cpu_choice_of(const char * disable_variable) {
@@ -237,12 +235,11 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight) {
     packed->tile_bytes_ = size_t(nb) * (kBlockScaleBytes + f.packed_block);
     const int64_t tiles = packed->n_ / kRows;
     packed->bytes_ = size_t(tiles) * packed->tile_bytes_;
-    void * memory = mmap(nullptr, packed->bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (memory == MAP_FAILED) throw std::bad_alloc();
-    packed->storage_ = std::unique_ptr<uint8_t, AnonymousUnmap>(static_cast<uint8_t *>(memory), AnonymousUnmap{packed->bytes_});
+    packed->storage_ = map_anonymous(packed->bytes_);
+    if (!packed->storage_) throw std::bad_alloc();
     packed->data_ = packed->storage_.get();
     // Huge pages: a few hundred page faults instead of hundreds of thousands while packing.
-    madvise(memory, packed->bytes_, MADV_HUGEPAGE);
+    madvise(packed->data_, packed->bytes_, MADV_HUGEPAGE);
 #if MOONDREAM_VNNI_MATRIX
     for (int64_t t = 0; t < tiles; ++t) {
         pack_tile(static_cast<const uint8_t *>(weight->data) + size_t(t * kRows) * weight->nb[1], weight->nb[1], weight->type, nb,

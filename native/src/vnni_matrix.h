@@ -15,15 +15,10 @@
 #include <vector>
 
 #include "ggml.h"
+#include "memory_pages.h"
 #include "moondream_cpu.h"
 
 namespace moondream {
-
-// Deleter for memory from an anonymous mmap of `bytes`.
-struct AnonymousUnmap {
-    size_t bytes = 0;
-    void operator()(uint8_t * p) const;
-};
 
 class VnniMatrix {
 public:
@@ -63,7 +58,7 @@ private:
     // Its own anonymous mapping rather than the C heap: freed pages go straight back to the
     // system (glibc keeps freed chunks of this size in per-thread arenas, so a disposed model's
     // weights lingered in RSS while the next one loaded).
-    std::unique_ptr<uint8_t, AnonymousUnmap> storage_;
+    AnonymousPages storage_;
     size_t bytes_ = 0;
     uint8_t * data_ = nullptr;  // page aligned
 };

@@ -1,9 +1,7 @@
 #include "weight_file.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include "cpu_backend_loader.h"
+#include "memory_pages.h"
 #include "ggml-alloc.h"
 
 namespace moondream {
@@ -43,15 +41,6 @@ const char * use_text(TensorUse use) {
         case TensorUse::embedding: return "a type ggml can dequantize";
     }
     return "?";
-}
-
-// Drops whole pages inside [data, data + bytes) of a read-only file mapping from memory; they
-// would be read back from the file if touched again.
-void release_pages(const void * data, size_t bytes) {
-    const size_t page = size_t(sysconf(_SC_PAGESIZE));
-    const uintptr_t first = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
-    const uintptr_t last = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
-    if (last > first) madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
 }
 
 // The CPU backend's repacking buffer type, if this build has one.
