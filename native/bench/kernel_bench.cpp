@@ -2,7 +2,8 @@
 // operands, alternating, and prints the medians, the achieved rate and its fraction of the machine
 // probe's peak measured in the same process (a shared machine moves absolute figures; the ratio
 // between alternating runs holds). Built with -DMOONDREAM_KERNEL_BENCH=ON (scripts/kernel-bench.sh).
-//   kernel_bench [threads] [repetitions] [case...]     cases: f16 (vision matmuls)
+//   kernel_bench [threads] [repetitions] [case...]     cases: f16 (vision matmuls), int8 (prefill
+//   matmuls, q4_0 and q8_0), matvec (decode), attention, erf
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -22,6 +23,7 @@
 #include "../src/vision_attention.h"
 #include "../src/avx512_math.h"
 #include "moondream.h"
+#include "moondream_tools.h"
 
 using namespace moondream;
 
@@ -67,25 +69,53 @@ struct Runner {
     }
 };
 
-// fp32 FMAs one core retires per CPU-second: 16 independent AVX-512 chains.
-__attribute__((target("avx512f"))) double fma_peak_per_cpu_second() {
-    __m512 acc[16];
-    for (int j = 0; j < 16; ++j) acc[j] = _mm512_set1_ps(float(j));
-    const __m512 m = _mm512_set1_ps(0.999999f), a = _mm512_set1_ps(1e-7f);
-    double best = 0;
-    for (int pass = 0; pass < 5; ++pass) {
-        const double c0 = process_cpu_seconds();
-        const int64_t iters = 20'000'000;
-        for (int64_t i = 0; i < iters; ++i) {
-            for (int j = 0; j < 16; ++j) acc[j] = _mm512_fmadd_ps(acc[j], m, a);
-        }
-        const double c = process_cpu_seconds() - c0;
-        best = std::max(best, 2.0 * 16 * 16 * double(iters) / c);
+// out = x W^T for a q4_0 or q8_0 weight [k, n] and m f32 rows (prefill's shapes): ggml's mul_mat
+// against VnniMatrix, both quantizing x to q8_0 blocks first, as prefill runs them.
+void bench_int8(Runner & runner, int reps, ggml_type type, int64_t k, int64_t n, int64_t m, double peak, double core_peak) {
+    const size_t bytes = ggml_row_size(type, k) * size_t(n) + size_t(k) * size_t(m) * 4 * 2 + size_t(n) * size_t(m) * 4 * 3 + (64u << 20);
+    ggml_context_ptr ctx(ggml_init({bytes, nullptr, false}));
+    ggml_tensor * w = ggml_new_tensor_2d(ctx.get(), type, k, n);
+    ggml_tensor * x = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, k, m);
+    uint64_t state = uint64_t(k * 131 + n * 7 + m);
+    std::vector<float> values(size_t(k) * size_t(n));
+    for (float & v : values) v = next_value(state) * 0.05f;
+    ggml_quantize_chunk(type, values.data(), w->data, 0, n, k, nullptr);
+    for (int64_t i = 0; i < k * m; ++i) static_cast<float *>(x->data)[i] = next_value(state);
+    auto matrix = VnniMatrix::pack(w);
+    if (!matrix) {
+        std::printf("int8 %s %lldx%lld m=%lld: the VNNI kernel is not supported here\n", ggml_type_name(type), (long long)k, (long long)n, (long long)m);
+        return;
     }
-    float sink = 0;
-    for (int j = 0; j < 16; ++j) sink += _mm512_reduce_add_ps(acc[j]);
-    if (sink == 12345.0f) std::printf(" ");
-    return best;
+    ggml_tensor * theirs = ggml_mul_mat(ctx.get(), w, x);
+    ggml_tensor * ours = matrix->mul_mat(ctx.get(), x);
+    ggml_cgraph * g_theirs = ggml_new_graph(ctx.get());
+    ggml_build_forward_expand(g_theirs, theirs);
+    ggml_cgraph * g_ours = ggml_new_graph(ctx.get());
+    ggml_build_forward_expand(g_ours, ours);
+    std::vector<double> t_theirs, t_ours, c_theirs, c_ours;
+    runner.run(g_theirs);
+    runner.run(g_ours);
+    for (int r = 0; r < reps; ++r) {
+        const Timing a = runner.run(g_theirs);
+        const Timing o = runner.run(g_ours);
+        t_theirs.push_back(a.wall);
+        t_ours.push_back(o.wall);
+        c_theirs.push_back(a.cpu);
+        c_ours.push_back(o.cpu);
+    }
+    // The two compute the same quantized product up to float summation order.
+    double worst = 0, scale = 0;
+    for (int64_t i = 0; i < n * m; i += 97) {
+        const double t = static_cast<const float *>(theirs->data)[i];
+        scale = std::max(scale, std::fabs(t));
+        worst = std::max(worst, std::fabs(double(static_cast<const float *>(ours->data)[i]) - t));
+    }
+    const double ops = 2.0 * double(k) * double(n) * double(m);
+    const double a = median(t_theirs), o = median(t_ours);
+    const double ca = median(c_theirs), co = median(c_ours);
+    std::printf("int8 %s k=%-5lld n=%-5lld m=%-4lld ggml %7.2f ms %.2f of peak (cpu: %.2f of core peak) | ours %7.2f ms %.2f of peak (cpu: %.2f), vs ggml %.1e | %.2fx wall, %.2fx cpu\n",
+                ggml_type_name(type), (long long)k, (long long)n, (long long)m, a * 1e3, ops / a / peak, ops / ca / core_peak, o * 1e3, ops / o / peak,
+                ops / co / core_peak, worst / scale, a / o, ca / co);
 }
 
 // out = x W^T + b for an f16 weight [k, n] and m f32 rows: ggml's mul_mat + add against F16Matrix.
@@ -292,8 +322,12 @@ int main(int argc, char ** argv) {
     ggml_threadpool_params params = ggml_threadpool_params_default(threads);
     ggml_threadpool * pool = ggml_threadpool_new(&params);
     Runner runner{pool, threads, {}};
-    const double core_peak = fma_peak_per_cpu_second();
-    std::printf("one core: %.0f GFLOP per CPU-second (AVX-512 FMA)\n", core_peak / 1e9);
+    // One core's peaks: the probe with one thread, whose loops run from registers.
+    auto one_core = probe_machine(1, size_t(64) << 20);
+    if (!one_core.ok()) return 1;
+    const double core_peak = one_core.value().fp32_flops_per_second;
+    std::printf("one core: %.0f GFLOP/s (%s), %.0f GOP/s (%s)\n", core_peak / 1e9, one_core.value().fp32_isa.c_str(),
+                one_core.value().int8_ops_per_second / 1e9, one_core.value().int8_isa.c_str());
     for (const std::string & c : cases) {
         if (c == "f16") {
             const double peak = probe.value().fp32_flops_per_second;
@@ -302,6 +336,15 @@ int main(int argc, char ** argv) {
             bench_f16(runner, reps, 4304, 1152, 729, peak, core_peak);
             bench_f16(runner, reps, 1152, 8192, 729, peak, core_peak);
             bench_f16(runner, reps, 8192, 2048, 729, peak, core_peak);
+        } else if (c == "int8") {
+            const double peak = probe.value().int8_ops_per_second;
+            const double vnni_core = one_core.value().int8_ops_per_second;
+            for (ggml_type type : {GGML_TYPE_Q4_0, GGML_TYPE_Q8_0}) {
+                bench_int8(runner, reps, type, 2048, 6144, 753, peak, vnni_core);  // q, k and v
+                bench_int8(runner, reps, type, 2048, 2048, 753, peak, vnni_core);  // attention output
+                bench_int8(runner, reps, type, 2048, 8192, 753, peak, vnni_core);  // MLP up
+                bench_int8(runner, reps, type, 8192, 2048, 753, peak, vnni_core);  // MLP down
+            }
         } else if (c == "matvec") {
             bench_matvec(runner, reps, GGML_TYPE_Q4_0, 24);
             bench_matvec(runner, reps, GGML_TYPE_Q8_0, 16);

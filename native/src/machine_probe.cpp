@@ -79,86 +79,120 @@ __attribute__((always_inline)) inline float fma_loop(int64_t iterations, float s
 
 typedef float Float4 __attribute__((vector_size(16)));
 #if MOONDREAM_X86
-typedef float Float8 __attribute__((vector_size(32)));
-typedef float Float16 __attribute__((vector_size(64)));
-__attribute__((target("avx512f"))) float fma_avx512(int64_t n, float s) { return fma_loop<Float16>(n, s); }
-__attribute__((target("avx2,fma"))) float fma_avx2(int64_t n, float s) { return fma_loop<Float8>(n, s); }
+// The x86 peaks are measured in inline assembly on fixed registers. Written in C++, GCC kept the
+// accumulator arrays on the stack (a load and a store around every multiply-add), so the "peak"
+// was store-forwarding latency: a third of the real int8 rate on a Sapphire Rapids core.
+// Operands are zero: no denormals, and integer units take no data-dependent time.
+#define MOONDREAM_REPEAT16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define MOONDREAM_REPEAT12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define MOONDREAM_ZERO_ZMM(i) "vpxord %%zmm" #i ", %%zmm" #i ", %%zmm" #i "\n"
+#define MOONDREAM_ZERO_YMM(i) "vpxor %%ymm" #i ", %%ymm" #i ", %%ymm" #i "\n"
+#define MOONDREAM_FMA_ZMM(i) "vfmadd231ps %%zmm16, %%zmm17, %%zmm" #i "\n"
+#define MOONDREAM_FMA_YMM(i) "vfmadd231ps %%ymm12, %%ymm13, %%ymm" #i "\n"
+#define MOONDREAM_VNNI_ZMM(i) "vpdpbusd %%zmm16, %%zmm17, %%zmm" #i "\n"
+#define MOONDREAM_ZMM_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", \
+    "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17"
+#define MOONDREAM_YMM_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", \
+    "xmm12", "xmm13", "xmm14", "xmm15"
+
+// 16 chains of 512-bit FMAs (16 lanes, 32 flops each): enough to cover 4-cycle latency on 2 ports.
+__attribute__((target("avx512f"))) float fma_avx512(int64_t n, float) {
+    if (n <= 0) return 0;
+    __asm__ volatile(MOONDREAM_REPEAT16(MOONDREAM_ZERO_ZMM) MOONDREAM_ZERO_ZMM(16) MOONDREAM_ZERO_ZMM(17)
+                     "1:\n" MOONDREAM_REPEAT16(MOONDREAM_FMA_ZMM) "dec %0\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : "+r"(n)
+                     :
+                     : "cc", MOONDREAM_ZMM_CLOBBERS);
+    return 0;
+}
+
+// 12 chains of 256-bit FMAs (8 lanes, 16 flops each).
+__attribute__((target("avx2,fma"))) float fma_avx2(int64_t n, float) {
+    if (n <= 0) return 0;
+    __asm__ volatile(MOONDREAM_REPEAT12(MOONDREAM_ZERO_YMM) MOONDREAM_ZERO_YMM(12) MOONDREAM_ZERO_YMM(13)
+                     "1:\n" MOONDREAM_REPEAT12(MOONDREAM_FMA_YMM) "dec %0\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : "+r"(n)
+                     :
+                     : "cc", MOONDREAM_YMM_CLOBBERS);
+    return 0;
+}
 #endif
 float fma_generic(int64_t n, float s) { return fma_loop<Float4>(n, s); }
 
 struct FmaKernel {
     const char * isa;
     int lanes;
+    int accumulators;  // independent FMAs per iteration
     float (*run)(int64_t, float);
 };
 
 FmaKernel pick_fma() {
 #if MOONDREAM_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return {"AVX-512 FMA", 16, fma_avx512};
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {"AVX2 FMA", 8, fma_avx2};
+    if (__builtin_cpu_supports("avx512f")) return {"AVX-512 FMA", 16, 16, fma_avx512};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {"AVX2 FMA", 8, 12, fma_avx2};
 #endif
-    return {"128-bit SIMD", 4, fma_generic};
+    return {"128-bit SIMD", 4, kAccumulators, fma_generic};
 }
 
 // ---- int8: u8 x s8 multiply-adds into i32, as ggml's quantized dot products do.
 
 #if MOONDREAM_X86
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) int32_t int8_vnni512(int64_t n, int32_t s) {
-    __m512i acc[kAccumulators];
-    for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm512_set1_epi32(s + j);
-    const __m512i a = _mm512_set1_epi8(3);
-    const __m512i b = _mm512_set1_epi8(-2);
-    for (int64_t it = 0; it < n; ++it) {
-        for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm512_dpbusd_epi32(acc[j], a, b);
-        // An empty asm that "reads and writes" the accumulators keeps integer sums from being folded.
-        for (int j = 0; j < kAccumulators; j += 4) __asm__ volatile("" : "+v"(acc[j]), "+v"(acc[j + 1]), "+v"(acc[j + 2]), "+v"(acc[j + 3]));
-    }
-    int32_t lanes[16];
-    int32_t sum = 0;
-    for (int j = 0; j < kAccumulators; ++j) {
-        _mm512_storeu_si512(lanes, acc[j]);
-        for (int32_t v : lanes) sum += v;
-    }
-    return sum;
+// 16 chains of 512-bit VPDPBUSD (64 multiply-adds each).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) int32_t int8_vnni512(int64_t n, int32_t) {
+    if (n <= 0) return 0;
+    __asm__ volatile(MOONDREAM_REPEAT16(MOONDREAM_ZERO_ZMM) MOONDREAM_ZERO_ZMM(16) MOONDREAM_ZERO_ZMM(17)
+                     "1:\n" MOONDREAM_REPEAT16(MOONDREAM_VNNI_ZMM) "dec %0\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : "+r"(n)
+                     :
+                     : "cc", MOONDREAM_ZMM_CLOBBERS);
+    return 0;
 }
 
-// Without VNNI, ggml multiplies with maddubs (u8 x s8 -> i16 pairs) and widens with madd.
-__attribute__((target("avx2"))) int32_t int8_avx2(int64_t n, int32_t s) {
-    __m256i acc[kAccumulators];
-    for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm256_set1_epi32(s + j);
-    const __m256i a = _mm256_set1_epi8(3);
-    const __m256i b = _mm256_set1_epi8(-2);
-    const __m256i ones = _mm256_set1_epi16(1);
-    for (int64_t it = 0; it < n; ++it) {
-        for (int j = 0; j < kAccumulators; ++j) {
-            acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones));
-        }
-        for (int j = 0; j < kAccumulators; j += 4) __asm__ volatile("" : "+x"(acc[j]), "+x"(acc[j + 1]), "+x"(acc[j + 2]), "+x"(acc[j + 3]));
-    }
-    int32_t lanes[8];
-    int32_t sum = 0;
-    for (int j = 0; j < kAccumulators; ++j) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i *>(lanes), acc[j]);
-        for (int32_t v : lanes) sum += v;
-    }
-    return sum;
+// Without VNNI, ggml multiplies with maddubs (u8 x s8 -> i16 pairs), widens with madd and adds:
+// 10 chains of that triple (32 multiply-adds each), with two temporaries the renamer spreads.
+__attribute__((target("avx2"))) int32_t int8_avx2(int64_t n, int32_t) {
+    if (n <= 0) return 0;
+#define MOONDREAM_INT8_AVX2_STEP(i, t) "vpmaddubsw %%ymm12, %%ymm13, %%ymm" #t "\n" \
+                                        "vpmaddwd %%ymm14, %%ymm" #t ", %%ymm" #t "\n" \
+                                        "vpaddd %%ymm" #t ", %%ymm" #i ", %%ymm" #i "\n"
+    __asm__ volatile(MOONDREAM_REPEAT12(MOONDREAM_ZERO_YMM) MOONDREAM_ZERO_YMM(12) MOONDREAM_ZERO_YMM(13) MOONDREAM_ZERO_YMM(14)
+                     "1:\n"
+                     MOONDREAM_INT8_AVX2_STEP(0, 10) MOONDREAM_INT8_AVX2_STEP(1, 11) MOONDREAM_INT8_AVX2_STEP(2, 10)
+                     MOONDREAM_INT8_AVX2_STEP(3, 11) MOONDREAM_INT8_AVX2_STEP(4, 10) MOONDREAM_INT8_AVX2_STEP(5, 11)
+                     MOONDREAM_INT8_AVX2_STEP(6, 10) MOONDREAM_INT8_AVX2_STEP(7, 11) MOONDREAM_INT8_AVX2_STEP(8, 10)
+                     MOONDREAM_INT8_AVX2_STEP(9, 11)
+                     "dec %0\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : "+r"(n)
+                     :
+                     : "cc", MOONDREAM_YMM_CLOBBERS);
+#undef MOONDREAM_INT8_AVX2_STEP
+    return 0;
 }
 #endif
 
 struct Int8Kernel {
     const char * isa;
     int macs_per_step;  // multiply-adds per accumulator update
+    int accumulators;   // accumulator updates per iteration
     int32_t (*run)(int64_t, int32_t);
 };
 
 Int8Kernel pick_int8() {
 #if MOONDREAM_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) return {"AVX-512 VNNI", 64, int8_vnni512};
-    if (__builtin_cpu_supports("avx2")) return {"AVX2 maddubs", 32, int8_avx2};
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) return {"AVX-512 VNNI", 64, 16, int8_vnni512};
+    if (__builtin_cpu_supports("avx2")) return {"AVX2 maddubs", 32, 10, int8_avx2};
 #endif
-    return {"none", 0, nullptr};
+    return {"none", 0, 0, nullptr};
 }
 
 // ---- read bandwidth: each thread sums its own slice of a buffer far larger than any cache.
@@ -225,27 +259,27 @@ Result<MachineProbe> probe_machine(int n_threads, size_t read_bytes) {
     out.read_bytes_per_second = double(slice) * n_threads / best;
     buffer.reset();
 
-    // fp32 FMA: about 0.1 s per pass at typical clocks; best of 5 (a shared host steals time).
+    // fp32 FMA: about 50 ms per pass at typical clocks; best of 5 (a shared host steals time).
     const FmaKernel fma = pick_fma();
-    const int64_t fma_iterations = 2'000'000;
+    const int64_t fma_iterations = 12'000'000;
     std::vector<float> float_sinks(static_cast<size_t>(n_threads));
     best = 1e30;
     for (int pass = 0; pass < 5; ++pass) {
         best = std::min(best, timed_parallel(n_threads, [&](int i) { float_sinks[size_t(i)] += fma.run(fma_iterations, float(i + 1)); }));
     }
-    out.fp32_flops_per_second = 2.0 * kAccumulators * fma.lanes * double(fma_iterations) * n_threads / best;
+    out.fp32_flops_per_second = 2.0 * fma.accumulators * fma.lanes * double(fma_iterations) * n_threads / best;
     out.fp32_isa = fma.isa;
 
     const Int8Kernel int8 = pick_int8();
     out.int8_isa = int8.isa;
     if (int8.run != nullptr) {
-        const int64_t int8_iterations = 2'000'000;
+        const int64_t int8_iterations = 12'000'000;
         std::vector<int32_t> int_sinks(static_cast<size_t>(n_threads));
         best = 1e30;
         for (int pass = 0; pass < 5; ++pass) {
             best = std::min(best, timed_parallel(n_threads, [&](int i) { int_sinks[size_t(i)] += int8.run(int8_iterations, i); }));
         }
-        out.int8_ops_per_second = 2.0 * kAccumulators * int8.macs_per_step * double(int8_iterations) * n_threads / best;
+        out.int8_ops_per_second = 2.0 * int8.accumulators * int8.macs_per_step * double(int8_iterations) * n_threads / best;
     }
     return out;
 }
