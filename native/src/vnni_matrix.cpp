@@ -40,8 +40,9 @@ constexpr Format kQ4 = {2 + kBlock / 2, size_t(kRows) * kBlock / 2, 8};  // 4 re
 
 Format format_of(ggml_type type) { return type == GGML_TYPE_Q4_0 ? kQ4 : kQ8; }
 
-// One activation row: k int8 values, then per block its f32 scale and the sum of its values
-// (the kernel subtracts offset x sum to undo the weights' offset).
+// One activation row: k int8 values, then per block its f32 scale and -offset x the sum of its
+// values, the weights' offset already undone: the integer sum a block starts from (the offset is
+// the weight type's, so a row is quantized for one matrix type).
 size_t activation_stride(int64_t k) {
     const size_t nb = size_t(k) / kBlock;
     return (size_t(k) + nb * 8 + 63) / 64 * 64;
@@ -49,7 +50,7 @@ size_t activation_stride(int64_t k) {
 
 #if MOONDREAM_VNNI_MATRIX
 
-__attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, uint8_t * out, int64_t k) {
+__attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, uint8_t * out, int64_t k, int32_t offset) {
     const int64_t nb = k / kBlock;
     auto * values = reinterpret_cast<int8_t *>(out);
     float * scales = reinterpret_cast<float *>(out + k);
@@ -67,51 +68,54 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, u
         _mm_storeu_si128(reinterpret_cast<__m128i *>(values + b * kBlock), _mm512_cvtepi32_epi8(q0));
         _mm_storeu_si128(reinterpret_cast<__m128i *>(values + b * kBlock + 16), _mm512_cvtepi32_epi8(q1));
         scales[b] = d;
-        sums[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        sums[b] = -offset * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
     }
 }
 
-// out[j * n .. + 16] = sum over blocks of d_w * d_a * (integer dot), for MT activation rows.
+// Loads block b's 16 x 32 weights of a tile as 8 registers: w[g] holds the 16 rows' 4 k of
+// group g as unsigned bytes.
+template <ggml_type T>
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline void load_block(const uint8_t * wb, __m512i * w) {
+    if constexpr (T == GGML_TYPE_Q4_0) {
+        const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+        for (int p = 0; p < kGroups / 2; ++p) {
+            const __m512i packed = _mm512_loadu_si512(wb + p * 64);
+            w[p] = _mm512_and_si512(packed, low_nibbles);
+            w[p + kGroups / 2] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
+        }
+    } else {
+        for (int g = 0; g < kGroups; ++g) w[g] = _mm512_loadu_si512(wb + g * 64);
+    }
+}
+
+// Decode (one or two activation rows): out[j * n .. + 16] = sum over blocks of d_w * d_a *
+// (integer dot). The weights stream from memory once, so this prefetches and splits each row's
+// VPDPBUSD chain into partial sums to hide the instruction's latency.
 template <ggml_type T, int MT>
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride,
-                                                                      int64_t k, const float * bias, float * out, int64_t n) {
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride,
+                                                                     int64_t k, const float * bias, float * out, int64_t n) {
     constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
-    constexpr int NS = MT == 1 ? 4 : MT == 2 ? 2 : 1;  // independent partial sums per activation row
+    constexpr int NS = MT == 1 ? 4 : 2;  // independent partial sums per activation row
     const uint8_t * scales = tile;
     const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
-    const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
     __m512 acc[MT];
     for (int j = 0; j < MT; ++j) acc[j] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(scales + size_t(b) * kBlockScaleBytes)));
         const uint8_t * wb = weights + size_t(b) * f.packed_block;
-        if constexpr (MT <= 2) {
-            // Decode streams each weight once: ask for the lines a few blocks ahead.
-            const uint8_t * ahead = wb + kPrefetchBlocks * f.packed_block;
-            for (size_t line = 0; line < f.packed_block; line += 64) _mm_prefetch(reinterpret_cast<const char *>(ahead + line), _MM_HINT_T0);
-        }
-        // w[g]: 16 rows x the 4 k of group g, as unsigned bytes.
+        const uint8_t * ahead = wb + kPrefetchBlocks * f.packed_block;
+        for (size_t line = 0; line < f.packed_block; line += 64) _mm_prefetch(reinterpret_cast<const char *>(ahead + line), _MM_HINT_T0);
         __m512i w[kGroups];
-        if constexpr (T == GGML_TYPE_Q4_0) {
-            for (int p = 0; p < kGroups / 2; ++p) {
-                const __m512i packed = _mm512_loadu_si512(wb + p * 64);
-                w[p] = _mm512_and_si512(packed, low_nibbles);
-                w[p + kGroups / 2] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
-            }
-        } else {
-            for (int g = 0; g < kGroups; ++g) w[g] = _mm512_loadu_si512(wb + g * 64);
-        }
+        load_block<T>(wb, w);
         for (int j = 0; j < MT; ++j) {
             const uint8_t * row = act + size_t(j) * stride;
             const uint8_t * qa = row + b * kBlock;
             float d_a;
-            int32_t sum_a;
+            int32_t start;
             std::memcpy(&d_a, row + k + 4 * b, sizeof d_a);
-            std::memcpy(&sum_a, row + k + 4 * nb + 4 * b, sizeof sum_a);
-            // Each VPDPBUSD waits for the previous one on the same sum; with few activation rows
-            // (decode is one) nothing else hides that latency, so the chain is split.
+            std::memcpy(&start, row + k + 4 * nb + 4 * b, sizeof start);
             __m512i sums[NS];
-            sums[0] = _mm512_set1_epi32(-f.offset * sum_a);
+            sums[0] = _mm512_set1_epi32(start);
             for (int c = 1; c < NS; ++c) sums[c] = _mm512_setzero_si512();
             for (int g = 0; g < kGroups; ++g) {
                 int32_t four;
@@ -126,18 +130,137 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_kernel(const ui
     for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), _mm512_add_ps(acc[j], b));
 }
 
+// Prefill (three to eight activation rows), the same arithmetic. Here the loop over rows is the
+// inner one, so each group's VPDPBUSDs for the MT rows are independent and issue back to back;
+// with the rows outermost (as decode has them) every row waited out a chain of eight dependent
+// VPDPBUSDs, 5 cycles each, and the kernel ran at a fifth of the core's int8 peak.
+// Register budget: 8 weights + MT sums + MT accumulators + the scales, within 32.
+template <ggml_type T, int MT>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride,
+                                                                      int64_t k, const float * bias, float * out, int64_t n) {
+    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
+    const uint8_t * scales = tile;
+    const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
+    const size_t scale_offset = size_t(k);
+    const size_t start_offset = size_t(k) + 4 * size_t(nb);
+    __m512 acc[MT];
+    for (int j = 0; j < MT; ++j) acc[j] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        __m512i w[kGroups];
+        load_block<T>(weights + size_t(b) * f.packed_block, w);
+        __m512i sums[MT];
+        for (int j = 0; j < MT; ++j) {
+            int32_t start;
+            std::memcpy(&start, act + size_t(j) * stride + start_offset + 4 * size_t(b), sizeof start);
+            sums[j] = _mm512_set1_epi32(start);
+        }
+        for (int g = 0; g < kGroups; ++g) {
+            for (int j = 0; j < MT; ++j) {
+                int32_t four;
+                std::memcpy(&four, act + size_t(j) * stride + size_t(b) * kBlock + 4 * size_t(g), sizeof four);
+                sums[j] = _mm512_dpbusd_epi32(sums[j], w[g], _mm512_set1_epi32(four));
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(scales + size_t(b) * kBlockScaleBytes)));
+        for (int j = 0; j < MT; ++j) {
+            float d_a;
+            std::memcpy(&d_a, act + size_t(j) * stride + scale_offset + 4 * size_t(b), sizeof d_a);
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[j]), _mm512_mul_ps(dw, _mm512_set1_ps(d_a)), acc[j]);
+        }
+    }
+    const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+    for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), _mm512_add_ps(acc[j], b));
+}
+
+// Group g of block b's weights (16 rows x 4 k, unsigned bytes), loaded on its own.
+template <ggml_type T>
+__attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512i load_group(const uint8_t * wb, int g) {
+    if constexpr (T == GGML_TYPE_Q4_0) {
+        const __m512i packed = _mm512_loadu_si512(wb + (g % (kGroups / 2)) * 64);
+        const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+        return g < kGroups / 2 ? _mm512_and_si512(packed, low_nibbles) : _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
+    } else {
+        return _mm512_loadu_si512(wb + g * 64);
+    }
+}
+
+// Prefill on two neighbouring tiles (32 output rows) at once, for up to kPairColumns activation
+// rows: each broadcast activation value feeds two VPDPBUSDs and each weight register MT, which
+// halves the loads per multiply-add of tile_kernel (there the load ports, not the multipliers,
+// set the pace), and 2 x MT independent sums hide the instruction's latency.
+// Registers: 2 x MT sums + 2 x MT accumulators + 2 weights + 1 activation + scales, within 32.
+constexpr int kPairColumns = 6;
+template <ggml_type T, int MT>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void pair_kernel(const uint8_t * tile, size_t tile_bytes, int64_t nb, const uint8_t * act,
+                                                                      size_t stride, int64_t k, const float * bias, float * out, int64_t n) {
+    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
+    const uint8_t * scales[2] = {tile, tile + tile_bytes};
+    const uint8_t * weights[2] = {scales[0] + size_t(nb) * kBlockScaleBytes, scales[1] + size_t(nb) * kBlockScaleBytes};
+    const size_t scale_offset = size_t(k);
+    const size_t start_offset = size_t(k) + 4 * size_t(nb);
+    __m512 acc[2][MT];
+    for (int h = 0; h < 2; ++h) {
+        for (int j = 0; j < MT; ++j) acc[h][j] = _mm512_setzero_ps();
+    }
+    for (int64_t b = 0; b < nb; ++b) {
+        __m512i sums[2][MT];
+        for (int j = 0; j < MT; ++j) {
+            int32_t start;
+            std::memcpy(&start, act + size_t(j) * stride + start_offset + 4 * size_t(b), sizeof start);
+            sums[0][j] = _mm512_set1_epi32(start);
+            sums[1][j] = sums[0][j];
+        }
+        const uint8_t * wb0 = weights[0] + size_t(b) * f.packed_block;
+        const uint8_t * wb1 = weights[1] + size_t(b) * f.packed_block;
+#pragma GCC unroll 8
+        for (int g = 0; g < kGroups; ++g) {
+            const __m512i w0 = load_group<T>(wb0, g);
+            const __m512i w1 = load_group<T>(wb1, g);
+#pragma GCC unroll 8
+            for (int j = 0; j < MT; ++j) {
+                int32_t four;
+                std::memcpy(&four, act + size_t(j) * stride + size_t(b) * kBlock + 4 * size_t(g), sizeof four);
+                const __m512i a = _mm512_set1_epi32(four);
+                sums[0][j] = _mm512_dpbusd_epi32(sums[0][j], w0, a);
+                sums[1][j] = _mm512_dpbusd_epi32(sums[1][j], w1, a);
+            }
+        }
+        for (int h = 0; h < 2; ++h) {
+            const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(scales[h] + size_t(b) * kBlockScaleBytes)));
+            for (int j = 0; j < MT; ++j) {
+                float d_a;
+                std::memcpy(&d_a, act + size_t(j) * stride + scale_offset + 4 * size_t(b), sizeof d_a);
+                // ggml's order, sum x (d_w x d_a): a product rounded the other way moves results by an
+                // ulp, enough to flip a near-tie of the random test models' greedy tokens.
+                acc[h][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[h][j]), _mm512_mul_ps(dw, _mm512_set1_ps(d_a)), acc[h][j]);
+            }
+        }
+    }
+    for (int h = 0; h < 2; ++h) {
+        const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias + 16 * h) : _mm512_setzero_ps();
+        for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n) + 16 * size_t(h), _mm512_add_ps(acc[h][j], b));
+    }
+}
+
+using PairKernel = void (*)(const uint8_t *, size_t, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t);
+template <ggml_type T>
+constexpr PairKernel kPairKernels[kPairColumns + 1] = {nullptr, pair_kernel<T, 1>, pair_kernel<T, 2>, pair_kernel<T, 3>,
+                                                      pair_kernel<T, 4>, pair_kernel<T, 5>, pair_kernel<T, 6>};
+
 using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t);
 template <ggml_type T>
-constexpr TileKernel kKernels[kMaxColumns + 1] = {nullptr,           tile_kernel<T, 1>, tile_kernel<T, 2>, tile_kernel<T, 3>, tile_kernel<T, 4>,
+constexpr TileKernel kKernels[kMaxColumns + 1] = {nullptr,           row_kernel<T, 1>,  row_kernel<T, 2>,  tile_kernel<T, 3>, tile_kernel<T, 4>,
                                                   tile_kernel<T, 5>, tile_kernel<T, 6>, tile_kernel<T, 7>, tile_kernel<T, 8>};
 
-void quantize_op(ggml_tensor * dst, int ith, int nth, void *) {
+// userdata: the VnniMatrix the rows are quantized for (its type sets the weights' offset).
+void quantize_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const ggml_tensor * x = dst->src[0];
     const int64_t k = x->ne[0];
     const size_t stride = activation_stride(k);
+    const int32_t offset = format_of(static_cast<const VnniMatrix *>(userdata)->type()).offset;
     for (int64_t row = ith; row < x->ne[1]; row += nth) {
         quantize_row(reinterpret_cast<const float *>(static_cast<const char *>(x->data) + size_t(row) * x->nb[1]),
-                     static_cast<uint8_t *>(dst->data) + size_t(row) * stride, k);
+                     static_cast<uint8_t *>(dst->data) + size_t(row) * stride, k, offset);
     }
 }
 
@@ -155,7 +278,7 @@ void multiply_row_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const VnniMatrix *>(userdata);
     thread_local std::vector<uint8_t> row;
     row.resize(activation_stride(matrix->k()));
-    quantize_row(static_cast<const float *>(dst->src[0]->data), row.data(), matrix->k());
+    quantize_row(static_cast<const float *>(dst->src[0]->data), row.data(), matrix->k(), format_of(matrix->type()).offset);
     matrix->multiply(row.data(), bias_of(dst), static_cast<float *>(dst->data), 1, ith, nth);
 }
 
@@ -259,7 +382,7 @@ ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tens
     }
     ggml_tensor * quantize_args[1] = {x};
     ggml_tensor * quantized = ggml_custom_4d(ctx, GGML_TYPE_I8, int64_t(activation_stride(k_)) * m, 1, 1, 1, quantize_args, 1, quantize_op,
-                                             GGML_N_TASKS_MAX, nullptr);
+                                             GGML_N_TASKS_MAX, self);
     ggml_tensor * args[2] = {quantized, bias};
     return ggml_custom_4d(ctx, GGML_TYPE_F32, n_, m, 1, 1, args, bias != nullptr ? 2 : 1, multiply_op, GGML_N_TASKS_MAX, self);
 #else
@@ -273,18 +396,32 @@ ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tens
 void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth) const {
 #if MOONDREAM_VNNI_MATRIX
     const int64_t tiles = n_ / kRows;
-    const int64_t per_thread = (tiles + nth - 1) / nth;
+    // Prefill takes tiles in pairs, so each thread's share is rounded up to an even count.
+    const int64_t share = (tiles + nth - 1) / nth;
+    const int64_t per_thread = m > 2 ? (share + 1) / 2 * 2 : share;
     const int64_t first = std::min(tiles, per_thread * ith);
     const int64_t last = std::min(tiles, first + per_thread);
     const size_t stride = activation_stride(k_);
     const int64_t nb = k_ / kBlock;
-    for (int64_t t = first; t < last; ++t) {
+    const bool q4 = type_ == GGML_TYPE_Q4_0;
+    for (int64_t t = first; t < last;) {
+        if (m > 2 && t + 1 < last) {
+            for (int64_t j = 0; j < m; j += kPairColumns) {
+                const int columns = int(std::min<int64_t>(kPairColumns, m - j));
+                const PairKernel kernel = q4 ? kPairKernels<GGML_TYPE_Q4_0>[columns] : kPairKernels<GGML_TYPE_Q8_0>[columns];
+                kernel(tile(t), tile_bytes_, nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,
+                       out + size_t(j) * size_t(n_) + size_t(t * kRows), n_);
+            }
+            t += 2;
+            continue;
+        }
         for (int64_t j = 0; j < m; j += kMaxColumns) {
             const int columns = int(std::min<int64_t>(kMaxColumns, m - j));
-            const TileKernel kernel = type_ == GGML_TYPE_Q4_0 ? kKernels<GGML_TYPE_Q4_0>[columns] : kKernels<GGML_TYPE_Q8_0>[columns];
+            const TileKernel kernel = q4 ? kKernels<GGML_TYPE_Q4_0>[columns] : kKernels<GGML_TYPE_Q8_0>[columns];
             kernel(tile(t), nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,
                    out + size_t(j) * size_t(n_) + size_t(t * kRows), n_);
         }
+        t += 1;
     }
 #else
     (void)activations;

@@ -36,6 +36,7 @@ public:
 
     int64_t k() const { return k_; }
     int64_t n() const { return n_; }
+    ggml_type type() const { return type_; }
     size_t bytes() const { return bytes_; }
 
     // x [k, m] f32 -> x W^T (+ bias [n] f32, when given) [n, m] f32: a quantize op and a multiply

@@ -43,8 +43,11 @@ Result<VnniCheck> check_vnni_matrix(int type, int64_t k, int64_t n, int64_t m, u
     std::unique_ptr<VnniMatrix> packed = VnniMatrix::pack(weight);
     out.supported = packed != nullptr;  // shapes are valid above, so only the CPU can say no
     if (!packed) return out;
-    ggml_tensor * reference = ggml_mul_mat(ctx.get(), weight, x);
-    ggml_tensor * ours = packed->mul_mat(ctx.get(), x);
+    // With a bias, as the model's matmuls have one (the kernel adds it to each output tile).
+    ggml_tensor * bias = ggml_new_tensor_1d(ctx.get(), GGML_TYPE_F32, n);
+    for (int64_t i = 0; i < n; ++i) static_cast<float *>(bias->data)[i] = next_value(state);
+    ggml_tensor * reference = ggml_add(ctx.get(), ggml_mul_mat(ctx.get(), weight, x), bias);
+    ggml_tensor * ours = packed->mul_mat(ctx.get(), x, bias);
     ggml_cgraph * graph = ggml_new_graph(ctx.get());
     ggml_build_forward_expand(graph, reference);
     ggml_build_forward_expand(graph, ours);
