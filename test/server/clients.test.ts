@@ -144,7 +144,7 @@ describe('the openai client', () => {
     const warm = median(warms.map((w) => w.ttftMs));
     ctx.diagnostic(`server time to first token, medians: first question ${cold} ms, repeated question ${warm} ms (${(100 * warm / cold).toFixed(1)}%)`);
     // The issue's bound is 10%, and it holds on the full-size model, where a first question costs
-    // seconds of vision and prefill (npm run bench: 0.59 s against 18 s, 3%). On the tiny model a
+    // seconds of vision and prefill (npm run bench: 0.44 s against 11.4 s, 4%). On the tiny model a
     // first question takes only 60-120 ms, and a repeated one's 4-13 ms are mostly fixed costs
     // (HTTP, tokenizing, graph launch): 6-13% here, so the bound is looser, and the cached-token
     // counts above pin the mechanism down exactly.
