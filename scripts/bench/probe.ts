@@ -8,6 +8,11 @@ import { median } from './stats.js';
 /** Widest spread, (max - min) / max over all repetitions, at which fractions are still printed. */
 export const MAX_PROBE_SPREAD = 0.1;
 
+/** Whether a bound from this quantity means something: its repetitions held within MAX_PROBE_SPREAD. */
+export function steady(q: ProbeQuantity): boolean {
+  return q.spread <= MAX_PROBE_SPREAD;
+}
+
 export interface ProbeQuantity {
   /** The bound used: the median of the repetitions (each repetition is already a best of passes). */
   value: number;
@@ -52,9 +57,15 @@ export function summarizeProbes(probes: MachineProbe[]): ProbeSummary {
     fp32Isa: first.fp32Isa,
     int8Isa: first.int8Isa,
     read, fp32, int8,
-    stable: [read, fp32, int8].every((q) => q.spread <= MAX_PROBE_SPREAD),
+    stable: [read, fp32, int8].every(steady),
     probes,
   };
+}
+
+/** The probe quantities whose repetitions spread too far to bound anything. */
+function unsteady(p: ProbeSummary): string[] {
+  const named: [string, ProbeQuantity][] = [['read bandwidth', p.read], ['fp32 FMA', p.fp32], ['int8', p.int8]];
+  return named.filter(([, q]) => !steady(q)).map(([name]) => name);
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
@@ -71,8 +82,8 @@ export function probeLines(p: ProbeSummary): string[] {
     '',
     p.stable
       ? `The probe held within ${pct(MAX_PROBE_SPREAD)}; bounds use its medians.`
-      : `**The probe spread more than ${pct(MAX_PROBE_SPREAD)} between repetitions: the machine was not quiet (another ` +
-        'process, a neighbour on the host), so no "fraction of the bound" is printed. Ratios to llama.cpp, measured ' +
-        'alternately in the same run, still hold.**',
+      : `**The probe spread more than ${pct(MAX_PROBE_SPREAD)} between repetitions for ${unsteady(p).join(' and ')}: the ` +
+        'machine was not quiet (another process, a neighbour on the host), so no "fraction of the bound" is printed for a ' +
+        'stage whose bound rests on that. Ratios to llama.cpp, measured alternately in the same run, still hold.**',
   ];
 }
