@@ -69,6 +69,30 @@ struct Runner {
     }
 };
 
+// Medians of ggml's op and ours, run alternately (after one warm-up each), wall and CPU time.
+struct AbTimes {
+    double theirs_wall, ours_wall, theirs_cpu, ours_cpu;
+};
+
+AbTimes time_alternately(Runner & runner, int reps, ggml_context * ctx, ggml_tensor * theirs, ggml_tensor * ours) {
+    ggml_cgraph * g_theirs = ggml_new_graph(ctx);
+    ggml_build_forward_expand(g_theirs, theirs);
+    ggml_cgraph * g_ours = ggml_new_graph(ctx);
+    ggml_build_forward_expand(g_ours, ours);
+    std::vector<double> t_theirs, t_ours, c_theirs, c_ours;
+    runner.run(g_theirs);
+    runner.run(g_ours);
+    for (int r = 0; r < reps; ++r) {
+        const Timing a = runner.run(g_theirs);
+        const Timing o = runner.run(g_ours);
+        t_theirs.push_back(a.wall);
+        t_ours.push_back(o.wall);
+        c_theirs.push_back(a.cpu);
+        c_ours.push_back(o.cpu);
+    }
+    return {median(t_theirs), median(t_ours), median(c_theirs), median(c_ours)};
+}
+
 // out = x W^T for a q4_0 or q8_0 weight [k, n] and m f32 rows (prefill's shapes): ggml's mul_mat
 // against VnniMatrix, both quantizing x to q8_0 blocks first, as prefill runs them.
 void bench_int8(Runner & runner, int reps, ggml_type type, int64_t k, int64_t n, int64_t m, double peak, double core_peak) {
@@ -88,21 +112,7 @@ void bench_int8(Runner & runner, int reps, ggml_type type, int64_t k, int64_t n,
     }
     ggml_tensor * theirs = ggml_mul_mat(ctx.get(), w, x);
     ggml_tensor * ours = matrix->mul_mat(ctx.get(), x);
-    ggml_cgraph * g_theirs = ggml_new_graph(ctx.get());
-    ggml_build_forward_expand(g_theirs, theirs);
-    ggml_cgraph * g_ours = ggml_new_graph(ctx.get());
-    ggml_build_forward_expand(g_ours, ours);
-    std::vector<double> t_theirs, t_ours, c_theirs, c_ours;
-    runner.run(g_theirs);
-    runner.run(g_ours);
-    for (int r = 0; r < reps; ++r) {
-        const Timing a = runner.run(g_theirs);
-        const Timing o = runner.run(g_ours);
-        t_theirs.push_back(a.wall);
-        t_ours.push_back(o.wall);
-        c_theirs.push_back(a.cpu);
-        c_ours.push_back(o.cpu);
-    }
+    const AbTimes times = time_alternately(runner, reps, ctx.get(), theirs, ours);
     // The two compute the same quantized product up to float summation order.
     double worst = 0, scale = 0;
     for (int64_t i = 0; i < n * m; i += 97) {
@@ -111,8 +121,8 @@ void bench_int8(Runner & runner, int reps, ggml_type type, int64_t k, int64_t n,
         worst = std::max(worst, std::fabs(double(static_cast<const float *>(ours->data)[i]) - t));
     }
     const double ops = 2.0 * double(k) * double(n) * double(m);
-    const double a = median(t_theirs), o = median(t_ours);
-    const double ca = median(c_theirs), co = median(c_ours);
+    const double a = times.theirs_wall, o = times.ours_wall;
+    const double ca = times.theirs_cpu, co = times.ours_cpu;
     std::printf("int8 %s k=%-5lld n=%-5lld m=%-4lld ggml %7.2f ms %.2f of peak (cpu: %.2f of core peak) | ours %7.2f ms %.2f of peak (cpu: %.2f), vs ggml %.1e | %.2fx wall, %.2fx cpu\n",
                 ggml_type_name(type), (long long)k, (long long)n, (long long)m, a * 1e3, ops / a / peak, ops / ca / core_peak, o * 1e3, ops / o / peak,
                 ops / co / core_peak, worst / scale, a / o, ca / co);
@@ -136,21 +146,7 @@ void bench_f16(Runner & runner, int reps, int64_t k, int64_t n, int64_t m, doubl
     }
     ggml_tensor * theirs = ggml_add(ctx.get(), ggml_mul_mat(ctx.get(), w, x), b);
     ggml_tensor * ours = matrix->mul_mat(ctx.get(), x, b);
-    ggml_cgraph * g_theirs = ggml_new_graph(ctx.get());
-    ggml_build_forward_expand(g_theirs, theirs);
-    ggml_cgraph * g_ours = ggml_new_graph(ctx.get());
-    ggml_build_forward_expand(g_ours, ours);
-    std::vector<double> t_theirs, t_ours, c_theirs, c_ours;
-    runner.run(g_theirs);
-    runner.run(g_ours);
-    for (int r = 0; r < reps; ++r) {
-        const Timing a = runner.run(g_theirs);
-        const Timing o = runner.run(g_ours);
-        t_theirs.push_back(a.wall);
-        t_ours.push_back(o.wall);
-        c_theirs.push_back(a.cpu);
-        c_ours.push_back(o.cpu);
-    }
+    const AbTimes times = time_alternately(runner, reps, ctx.get(), theirs, ours);
     // Accuracy against a double-precision product, on a sample of outputs.
     double worst_ours = 0, worst_theirs = 0, scale = 0;
     for (int64_t s = 0; s < 4096; ++s) {
@@ -165,8 +161,8 @@ void bench_f16(Runner & runner, int reps, int64_t k, int64_t n, int64_t m, doubl
         worst_theirs = std::max(worst_theirs, std::fabs(double(static_cast<const float *>(theirs->data)[row * n + col]) - ref));
     }
     const double flops = 2.0 * double(k) * double(n) * double(m);
-    const double a = median(t_theirs), o = median(t_ours);
-    const double ca = median(c_theirs), co = median(c_ours);
+    const double a = times.theirs_wall, o = times.ours_wall;
+    const double ca = times.theirs_cpu, co = times.ours_cpu;
     std::printf("f16 k=%-5lld n=%-5lld m=%-4lld ggml %7.2f ms %.2f of peak (cpu: %.2f of core peak), err %.1e | ours %7.2f ms %.2f of peak (cpu: %.2f), err %.1e | %.2fx wall, %.2fx cpu\n",
                 (long long)k, (long long)n, (long long)m, a * 1e3, flops / a / peak, flops / ca / core_peak, worst_theirs / scale, o * 1e3, flops / o / peak,
                 flops / co / core_peak, worst_ours / scale, a / o, ca / co);
