@@ -187,30 +187,16 @@ void bench_attention(Runner & runner, int reps, double core_peak) {
     ggml_tensor * scores = ggml_soft_max_ext(ctx.get(), ggml_mul_mat(ctx.get(), k3, q3), nullptr, scale, 0.0f);
     ggml_tensor * theirs = ggml_cont_2d(ctx.get(), ggml_permute(ctx.get(), ggml_mul_mat(ctx.get(), v3, scores), 0, 2, 1, 3), e, n);
     ggml_tensor * ours = vision_attention(ctx.get(), q, k, v, int(heads), scale);
-    ggml_cgraph * g_theirs = ggml_new_graph(ctx.get());
-    ggml_build_forward_expand(g_theirs, theirs);
-    ggml_cgraph * g_ours = ggml_new_graph(ctx.get());
-    ggml_build_forward_expand(g_ours, ours);
-    runner.run(g_theirs);
-    runner.run(g_ours);
-    std::vector<double> t_theirs, t_ours, c_theirs, c_ours;
-    for (int r = 0; r < reps; ++r) {
-        const Timing a = runner.run(g_theirs);
-        const Timing o = runner.run(g_ours);
-        t_theirs.push_back(a.wall);
-        t_ours.push_back(o.wall);
-        c_theirs.push_back(a.cpu);
-        c_ours.push_back(o.cpu);
-    }
+    const AbTimes times = time_alternately(runner, reps, ctx.get(), theirs, ours);
     double worst = 0, scale_ref = 0;
     for (int64_t i = 0; i < e * n; ++i) {
         worst = std::max(worst, std::fabs(double(static_cast<float *>(ours->data)[i]) - double(static_cast<float *>(theirs->data)[i])));
         scale_ref = std::max(scale_ref, std::fabs(double(static_cast<float *>(theirs->data)[i])));
     }
     const double flops = 4.0 * double(n) * double(n) * double(e);
-    const double ca = median(c_theirs), co = median(c_ours);
+    const double ca = times.theirs_cpu, co = times.ours_cpu;
     std::printf("vision attention 16x72, n=729: ggml %7.2f ms (cpu: %.2f of core peak) | ours %7.2f ms (cpu: %.2f) | %.2fx wall, %.2fx cpu; max diff %.1e of max |out|\n",
-                median(t_theirs) * 1e3, flops / ca / core_peak, median(t_ours) * 1e3, flops / co / core_peak, median(t_theirs) / median(t_ours), ca / co,
+                times.theirs_wall * 1e3, flops / ca / core_peak, times.ours_wall * 1e3, flops / co / core_peak, times.theirs_wall / times.ours_wall, ca / co,
                 worst / scale_ref);
 }
 
