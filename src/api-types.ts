@@ -21,7 +21,15 @@ export interface ModelLoadOptions {
    * ggml's kernels. The environment variable MOONDREAM_DISABLE_VNNI_MATRIX=1 forces false.
    */
   vnniKernel?: boolean;
+  /**
+   * Diagnostics: run every graph one op at a time and add up each op's time, to see where the time
+   * goes (`takeOpProfile()`). Answers are unchanged; each op costs a thread wake-up more, so leave
+   * it off in production. Default false.
+   */
+  profileOps?: boolean;
 }
+
+export type { OpTime } from './native-types.js';
 
 /** A session's own state: its KV cache, compute buffers and kept image prefixes. */
 export interface SessionOptions {

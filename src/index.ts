@@ -1,7 +1,7 @@
 export { Moondream } from './moondream.js';
 export { MoondreamSession } from './session.js';
 export type {
-  LoadOptions, ModelLoadOptions, SessionOptions, SessionInfo, GenerateOptions, GenerateResult, SamplingOptions, AnswerOptions, Answer,
+  LoadOptions, ModelLoadOptions, SessionOptions, SessionInfo, GenerateOptions, GenerateResult, SamplingOptions, AnswerOptions, Answer, OpTime,
 } from './api-types.js';
 export { ChatSession } from './chat.js';
 export type { BatchOptions, BatchProgress } from './batch/options.js';

@@ -3,7 +3,7 @@
 // code that never creates a session works as before.
 import { performance } from 'node:perf_hooks';
 import { abortedError, linkAbortSignal } from './abort.js';
-import type { Answer, AnswerOptions, GenerateOptions, GenerateResult, LoadOptions, SessionOptions } from './api-types.js';
+import type { Answer, AnswerOptions, GenerateOptions, GenerateResult, LoadOptions, OpTime, SessionOptions } from './api-types.js';
 import { runBatch } from './batch/runner.js';
 import { resolveBatchOptions, type BatchOptions } from './batch/options.js';
 import type { BatchSummary } from './batch/progress.js';
@@ -66,6 +66,14 @@ export class Moondream implements SessionHost {
   get info(): ModelInfo {
     const native = this.use();
     return { ...this.cachedInfo, visionComputeBytes: native.info().visionComputeBytes };
+  }
+
+  /**
+   * Where the compute time went since load or the last call, op by op (ggml's ops and our
+   * kernels), summed per graph; and a fresh start. Empty unless loaded with `profileOps: true`.
+   */
+  takeOpProfile(): OpTime[] {
+    return this.use().takeOpProfile();
   }
 
   /**

@@ -185,6 +185,8 @@ export interface NativeLoadOptions {
   /** LoadParams::repack_weights / vnni_kernel (native/include/moondream.h). */
   repackWeights?: boolean;
   vnniKernel?: boolean;
+  /** LoadParams::profile_ops. */
+  profileOps?: boolean;
 }
 
 export interface NativeSessionOptions {
@@ -196,6 +198,18 @@ export interface NativeSessionOptions {
   prefixCacheBytes?: number;
 }
 
+/** One op's share of a profiled model's compute (`profileOps`). */
+export interface OpTime {
+  /** The graph it ran in: 'vision graph', 'prefill graph' or 'decode graph'. */
+  graph: string;
+  /** ggml's op name (MUL_MAT, NORM, FLASH_ATTN_EXT, ...) or our kernel's (vnni_matmul, f16_matmul, ...). */
+  op: string;
+  /** Summed wall time of its nodes. */
+  ms: number;
+  /** Nodes that ran. */
+  count: number;
+}
+
 /** The native side of a loaded model (native/addon/model_wrap.cpp). */
 export interface NativeModel {
   info(): ModelInfo;
@@ -205,6 +219,8 @@ export interface NativeModel {
   /** A tokenizer object sharing the model's vocabulary. */
   tokenizer(): NativeTokenizer;
   createSession(options: NativeSessionOptions): NativeSession;
+  /** The op totals since load or the last call (empty unless loaded with profileOps). */
+  takeOpProfile(): OpTime[];
 }
 
 /** What a session holds on top of the shared weights (native/addon/model_info_js.cpp). */

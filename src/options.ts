@@ -120,9 +120,11 @@ export function modelLoadOptions(o: Record<string, unknown>): NativeLoadOptions 
   const threads = optionalInteger(o.threads, 'options.threads', 1, 1024);
   const repackWeights = optionalBoolean(o.repackWeights, 'options.repackWeights');
   const vnniKernel = optionalBoolean(o.vnniKernel, 'options.vnniKernel');
+  const profileOps = optionalBoolean(o.profileOps, 'options.profileOps');
   if (threads !== undefined) out.threads = threads;
   if (repackWeights !== undefined) out.repackWeights = repackWeights;
   if (vnniKernel !== undefined) out.vnniKernel = vnniKernel;
+  if (profileOps !== undefined) out.profileOps = profileOps;
   return out;
 }
 

@@ -31,6 +31,7 @@ Napi::Function ModelWrap::define(Napi::Env env) {
         InstanceMethod<&ModelWrap::EncodePixels>("encodePixels"),
         InstanceMethod<&ModelWrap::TokenizerObject>("tokenizer"),
         InstanceMethod<&ModelWrap::CreateSession>("createSession"),
+        InstanceMethod<&ModelWrap::TakeOpProfile>("takeOpProfile"),
     });
     addon_data(env).model_constructor = Napi::Persistent(constructor);
     return constructor;
@@ -86,6 +87,22 @@ Napi::Value ModelWrap::EncodePixels(const Napi::CallbackInfo & info) {
         embeddings_to_js);
 }
 
+// takeOpProfile() -> [{ graph, op, ms, count }]: the op totals since load or the last call.
+Napi::Value ModelWrap::TakeOpProfile(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const std::vector<OpTime> totals = take_op_profile(*model(env));
+    Napi::Array out = Napi::Array::New(env, totals.size());
+    for (size_t i = 0; i < totals.size(); ++i) {
+        Napi::Object entry = Napi::Object::New(env);
+        entry.Set("graph", totals[i].graph);
+        entry.Set("op", totals[i].op);
+        entry.Set("ms", totals[i].ms);
+        entry.Set("count", double(totals[i].count));
+        out.Set(uint32_t(i), entry);
+    }
+    return out;
+}
+
 Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo & info) {
     model_.reset();  // sessions and work in flight hold their own reference
     return info.Env().Undefined();
@@ -104,6 +121,7 @@ Napi::Value LoadModelBinding(const Napi::CallbackInfo & info) {
         params.n_threads = int(number_option(options, "threads", 0));
         params.repack_weights = bool_option(options, "repackWeights", true);
         params.vnni_kernel = bool_option(options, "vnniKernel", true);
+        params.profile_ops = bool_option(options, "profileOps", false);
     }
     return PromiseWorker<std::shared_ptr<Model>>::queue(
         env, "moondream:loadModel", [params]() { return load_model(params); },

@@ -23,6 +23,7 @@ private:
     Napi::Value EncodePixels(const Napi::CallbackInfo & info);
     Napi::Value TokenizerObject(const Napi::CallbackInfo & info);
     Napi::Value CreateSession(const Napi::CallbackInfo & info);
+    Napi::Value TakeOpProfile(const Napi::CallbackInfo & info);
 
     // The model, or a thrown ERR_DISPOSED.
     std::shared_ptr<Model> model(Napi::Env env) const;

@@ -135,6 +135,9 @@ struct LoadParams {
     // (elsewhere this does nothing). false leaves them to ggml's kernels. The environment variable
     // MOONDREAM_DISABLE_VNNI_MATRIX (any value) overrides this to false.
     bool vnni_kernel = true;
+    // Diagnostics: every graph computes node by node and each op's time is added up (take_op_profile).
+    // Results are unchanged; each node costs a thread-pool wake-up more.
+    bool profile_ops = false;
 };
 
 struct ModelInfo {
@@ -161,6 +164,18 @@ class Tokenizer;
 int model_width(const Model & model);
 // The text model's tokenizer (shares its vocabulary with the model).
 const Tokenizer & model_tokenizer(const Model & model);
+
+// One op's share of a profiled model's compute (LoadParams::profile_ops): the graph it ran in
+// ("vision graph", "prefill graph", "decode graph"), ggml's op name or our kernel's name, its
+// summed wall time and how many nodes ran.
+struct OpTime {
+    std::string graph;
+    std::string op;
+    double ms = 0;
+    int64_t count = 0;
+};
+// The totals since load or the last call, and a fresh start; empty unless loaded with profile_ops.
+std::vector<OpTime> take_op_profile(Model & model);
 
 // ---- text generation -------------------------------------------------------------------------
 

@@ -17,13 +17,14 @@ constexpr auto kAbortPollInterval = std::chrono::milliseconds(10);
 
 }  // namespace
 
-Result<std::shared_ptr<ComputePool>> ComputePool::create(int n_threads) {
+Result<std::shared_ptr<ComputePool>> ComputePool::create(int n_threads, bool profile_ops) {
     if (n_threads < 0 || n_threads > 1024) return Error{ErrorCode::invalid_argument, "threads must be from 1 to 1024"};
     Result<const CpuBackendApi *> cpu = cpu_backend_api();
     if (!cpu.ok()) return cpu.error();
     std::shared_ptr<ComputePool> pool(new ComputePool());
     pool->cpu_ = cpu.value();
     pool->n_threads_ = n_threads > 0 ? n_threads : physical_core_count();
+    if (profile_ops) pool->profile_ = std::make_unique<OpProfile>();
     ggml_threadpool_params params = ggml_threadpool_params_default(pool->n_threads_);
     // No spinning between computes: measured no slower here, and idle workers leave the cores to
     // the host process instead of burning them.
@@ -69,7 +70,7 @@ Status ComputePool::compute(ggml_backend_t backend, ggml_cgraph * graph, const s
     cpu_->set_n_threads(backend, n_threads_);
     cpu_->set_threadpool(backend, threadpool_.get());
     cpu_->set_abort_callback(backend, abort_requested, const_cast<std::atomic<bool> *>(abort));
-    const ggml_status status = ggml_backend_graph_compute(backend, graph);
+    const ggml_status status = profile_ ? compute_node_by_node(backend, graph, what, *profile_) : ggml_backend_graph_compute(backend, graph);
     cpu_->set_abort_callback(backend, nullptr, nullptr);
     release();
     if (status == GGML_STATUS_ABORTED || abort_requested(const_cast<std::atomic<bool> *>(abort))) {
@@ -78,5 +79,7 @@ Status ComputePool::compute(ggml_backend_t backend, ggml_cgraph * graph, const s
     if (status != GGML_STATUS_SUCCESS) return Error{ErrorCode::internal, std::string("ggml failed to compute the ") + what};
     return std::nullopt;
 }
+
+std::vector<OpTime> ComputePool::take_op_profile() { return profile_ ? profile_->take() : std::vector<OpTime>{}; }
 
 }  // namespace moondream

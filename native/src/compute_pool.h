@@ -15,12 +15,14 @@
 #include "cpu_backend_loader.h"
 #include "ggml-backend.h"
 #include "moondream.h"
+#include "op_profile.h"
 
 namespace moondream {
 
 class ComputePool {
 public:
-    static Result<std::shared_ptr<ComputePool>> create(int n_threads);
+    // profile_ops: every graph runs node by node and its time is added up per op (op_profile.h).
+    static Result<std::shared_ptr<ComputePool>> create(int n_threads, bool profile_ops = false);
     ~ComputePool();
     ComputePool(const ComputePool &) = delete;
     ComputePool & operator=(const ComputePool &) = delete;
@@ -31,6 +33,9 @@ public:
     // shared pool. ERR_ABORTED when `abort` is raised while waiting or computing: a caller queued
     // behind a long vision graph leaves the queue at once instead of waiting for its turn.
     Status compute(ggml_backend_t backend, ggml_cgraph * graph, const std::atomic<bool> * abort, const char * what);
+
+    // The op profile so far, and a fresh start; empty unless created with profile_ops.
+    std::vector<OpTime> take_op_profile();
 
 private:
     ComputePool() = default;
@@ -43,6 +48,7 @@ private:
     };
     const CpuBackendApi * cpu_ = nullptr;  // the process's CPU backend (cpu_backend_loader.h)
     int n_threads_ = 1;
+    std::unique_ptr<OpProfile> profile_;  // null: graphs run whole
     std::unique_ptr<ggml_threadpool, ThreadpoolFree> threadpool_;
 
     std::mutex mutex_;

@@ -149,6 +149,7 @@ bool decode_attention_supported(int64_t head_dim) {
 ggml_tensor * decode_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor * keys, ggml_tensor * values, ggml_tensor * mask, float scale) {
     ggml_tensor * args[4] = {q, keys, values, mask};
     ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_F32, q->ne[0] * q->ne[1], 1, 1, 1, args, 4, attention_op, GGML_N_TASKS_MAX, nullptr);
+    ggml_set_name(out, "decode_attention");  // what an op profile calls it
     std::memcpy(reinterpret_cast<char *>(out->op_params) + kScaleOffset, &scale, sizeof scale);
     return out;
 }

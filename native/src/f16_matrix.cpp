@@ -66,9 +66,12 @@ ggml_tensor * F16Matrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tenso
     ggml_tensor * pack_args[1] = {x};
     ggml_tensor * packed = ggml_custom_4d(ctx, GGML_TYPE_F32, int64_t(avx512::packed_floats(m, k_)), 1, 1, 1, pack_args, 1, pack_op,
                                           GGML_N_TASKS_MAX, nullptr);
+    ggml_set_name(packed, "f16_matmul_pack");  // names are what an op profile calls our kernels
     ggml_tensor * args[2] = {packed, bias};
-    return ggml_custom_4d(ctx, GGML_TYPE_F32, n_, m, 1, 1, args, bias != nullptr ? 2 : 1, gelu ? multiply_gelu_op : multiply_op,
-                          GGML_N_TASKS_MAX, const_cast<F16Matrix *>(this));
+    ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_F32, n_, m, 1, 1, args, bias != nullptr ? 2 : 1, gelu ? multiply_gelu_op : multiply_op,
+                                       GGML_N_TASKS_MAX, const_cast<F16Matrix *>(this));
+    ggml_set_name(out, gelu ? "f16_matmul_gelu" : "f16_matmul");
+    return out;
 }
 
 }  // namespace moondream

@@ -7,7 +7,7 @@ namespace moondream {
 Result<std::shared_ptr<Model>> load_model(const LoadParams & params) {
     if (params.text_path.empty()) return Error{ErrorCode::invalid_argument, "no text model path given"};
     auto model = std::make_shared<Model>();
-    MD_ASSIGN_OR_RETURN(model->compute, ComputePool::create(params.n_threads));
+    MD_ASSIGN_OR_RETURN(model->compute, ComputePool::create(params.n_threads, params.profile_ops));
     const WeightPlacement placement = weight_placement(params);
     MD_ASSIGN_OR_RETURN(model->text, load_text_model(params.text_path, placement));
     if (!params.mmproj_path.empty()) {
@@ -22,6 +22,8 @@ Result<std::shared_ptr<Model>> load_model(const LoadParams & params) {
     }
     return model;
 }
+
+std::vector<OpTime> take_op_profile(Model & model) { return model.compute->take_op_profile(); }
 
 int model_width(const Model & model) { return model.text->hp.n_embd; }
 

@@ -8,6 +8,25 @@
 
 namespace moondream {
 
+namespace {
+
+// mask [n_kv, n]: 0 where position j is visible to the batch's row i, -inf elsewhere.
+void fill_causal_mask(ggml_tensor * mask_tensor, int n_past, int n, int n_kv) {
+    std::vector<float> mask(size_t(n_kv) * size_t(n));
+    for (int i = 0; i < n; ++i) {
+        for (int j = 0; j < n_kv; ++j) mask[size_t(i) * size_t(n_kv) + size_t(j)] = j <= n_past + i ? 0.0f : -INFINITY;
+    }
+    if (mask_tensor->type == GGML_TYPE_F16) {
+        std::vector<ggml_fp16_t> half(mask.size());
+        ggml_fp32_to_fp16_row(mask.data(), half.data(), int64_t(mask.size()));
+        ggml_backend_tensor_set(mask_tensor, half.data(), 0, half.size() * sizeof(ggml_fp16_t));
+    } else {
+        ggml_backend_tensor_set(mask_tensor, mask.data(), 0, mask.size() * sizeof(float));
+    }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<TextContext>> TextContext::create(std::shared_ptr<const Model> model, const TextContextParams & params) {
     const TextHparams & hp = model->text->hp;
     if (params.n_ctx < 1 || params.n_ctx > hp.n_ctx_train) {
@@ -137,19 +156,11 @@ Status TextContext::run_batch(const int32_t * entries, int n, const float *& row
         std::vector<int64_t> rows_at(positions.begin(), positions.end());
         ggml_backend_tensor_set(graph.cache_rows, rows_at.data(), 0, rows_at.size() * sizeof(int64_t));
     }
-    std::vector<float> mask(size_t(n_kv) * size_t(n));
-    for (int i = 0; i < n; ++i) {
-        for (int j = 0; j < n_kv; ++j) mask[size_t(i) * size_t(n_kv) + size_t(j)] = j <= n_past_ + i ? 0.0f : -INFINITY;
-    }
-    if (graph.mask->type == GGML_TYPE_F16) {
-        std::vector<ggml_fp16_t> half(mask.size());
-        ggml_fp32_to_fp16_row(mask.data(), half.data(), int64_t(mask.size()));
-        ggml_backend_tensor_set(graph.mask, half.data(), 0, half.size() * sizeof(ggml_fp16_t));
-    } else {
-        ggml_backend_tensor_set(graph.mask, mask.data(), 0, mask.size() * sizeof(float));
-    }
+    // Our prefill attention takes the causal mask from the positions: no node reads the mask then,
+    // and the allocator gave it no memory.
+    if (graph.mask->buffer != nullptr) fill_causal_mask(graph.mask, n_past_, n, n_kv);
 
-    if (Status status = cpu_->compute(graph.graph, abort, "text graph")) return status;
+    if (Status status = cpu_->compute(graph.graph, abort, n > 1 ? "prefill graph" : "decode graph")) return status;
 
     logits.resize(size_t(hp.n_vocab));
     ggml_backend_tensor_get(graph.logits, logits.data(), 0, logits.size() * sizeof(float));

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "decode_attention.h"
+#include "prefill_attention.h"
 #include "graph_ops.h"
 
 namespace moondream {
@@ -80,8 +81,10 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
         const float scale = 1.0f / std::sqrt(float(head_dim));
         // A decode step over the flash-attention layout runs our own attention (f32 throughout).
         const bool own_decode = t == 1 && !kv.values_transposed() && kv.type() == GGML_TYPE_F16 && decode_attention_supported(head_dim);
+        // A prefill over that layout runs our own blocked attention (f32 throughout).
+        const bool own_prefill = t > 1 && !kv.values_transposed() && prefill_attention_supported();
         // Scaling Q before QK^T (as llama.cpp's phi2 graph does) keeps f16 scores in range.
-        if (!own_decode) q = ggml_scale(ctx, q, scale);
+        if (!own_decode && !own_prefill) q = ggml_scale(ctx, q, scale);
 
         ggml_tensor * k_cache = kv.keys(il);
         ggml_tensor * v_cache = kv.values(il);
@@ -94,6 +97,8 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
             ggml_tensor * values = ggml_view_3d(ctx, v_cache, head_dim, n_kv, n_head, v_cache->nb[1], size_t(head_dim) * kv_element, 0);
             if (own_decode) {
                 mixed = decode_attention(ctx, q, keys, values, g.mask, scale);  // [e, 1]
+            } else if (own_prefill) {
+                mixed = prefill_attention(ctx, q, keys, values, g.positions, scale);  // [e, t]
             } else {
                 ggml_tensor * out = ggml_flash_attn_ext(ctx, ggml_permute(ctx, q, 0, 2, 1, 3), keys, values, g.mask, 1.0f, 0.0f, 0.0f);
                 ggml_flash_attn_ext_set_prec(out, GGML_PREC_F32);
@@ -131,7 +136,6 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
     // Only the last position's logits are needed: 51,200 x n_embd per position is not free.
     ggml_tensor * last = layer_norm(ctx, last_column(ctx, x), model.out_norm, model.out_norm_b, hp.norm_eps);
     g.logits = project(last, model.output, model.output_b);
-    ggml_set_name(g.logits, "logits");
     ggml_set_output(g.logits);
     ggml_build_forward_expand(g.graph, g.logits);
     return g;

@@ -89,7 +89,6 @@ VisionGraph build_vision_graph(ggml_context * ctx, const VisionModel & model) {
 
     x = model.matmuls.linear_gelu(ctx, x, model.mm0, model.mm0_b, model.profile.projector_gelu);
     g.embeddings = mm(x, model.mm2, model.mm2_b);
-    ggml_set_name(g.embeddings, "image_embeddings");
     ggml_set_output(g.embeddings);
     ggml_build_forward_expand(g.graph, g.embeddings);
     return g;

@@ -27,11 +27,13 @@ describe('node-llama-cpp runs every converted text GGUF', () => {
   }
 });
 
-// Our own decode-step attention (f32 accumulators; ggml's keeps an f16 one) is held to ggml's by
-// test/model/vision-kernels.test.ts. Here every step uses ggml's kernels, as llama.cpp does, so
-// greedy paths can be compared token for token: a random tiny model has near-ties that any change
-// of arithmetic flips. The native runtime reads this when it builds a decode graph.
+// Our own decode-step and prefill attention (f32 accumulators; ggml's flash attention keeps an f16
+// one) are held to ggml's and to an all-f32 path by test/model/vision-kernels.test.ts. Here every
+// step uses ggml's kernels, as llama.cpp does, so greedy paths can be compared token for token: a
+// random tiny model has near-ties that any change of arithmetic flips. The native runtime reads
+// these when it builds a text graph.
 process.env.MOONDREAM_DISABLE_DECODE_ATTENTION = '1';
+process.env.MOONDREAM_DISABLE_PREFILL_ATTENTION = '1';
 
 /** max over token ids of |p - q|, q given sparsely by node-llama-cpp. */
 function maxDifference(ours: Float64Array | number[], theirs: Map<number, number>): number {

@@ -1,0 +1,135 @@
+#include "prefill_attention.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "avx512_gemm.h"
+#include "avx512_softmax.h"
+
+#if defined(__x86_64__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#define MOONDREAM_PREFILL_ATTENTION 1
+#define MD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
+#endif
+
+namespace moondream {
+
+namespace {
+
+// Where the scale rides in op_params: ggml keeps the custom op's own parameters (function, task
+// count, user data: 24 bytes) at the start of those 64 bytes.
+constexpr size_t kScaleOffset = sizeof(ggml_tensor::op_params) - sizeof(float);
+static_assert(kScaleOffset >= 3 * sizeof(void *), "op_params has no room for the attention's scale");
+
+// Queries per block: each block computes scores only for the keys its last query sees, so the
+// causal triangle costs about (1 + block / t) of its own work instead of a full square.
+constexpr int64_t kQueryBlock = 96;
+
+struct Buffers {
+    std::vector<float> q_packed, scores, values_packed, out_t;
+    std::vector<int64_t> visible;
+};
+
+#if MOONDREAM_PREFILL_ATTENTION
+
+// Values rows [0, n) (`stride` elements apart, f16 or f32) -> panels [p][n][12] of the value
+// columns p*12 .. p*12+11 (columns past d zero): V^T packed as avx512::multiply's activations.
+MD_TARGET void pack_values(const void * v, bool half, size_t stride, int64_t n, int64_t d, float * out) {
+    const int64_t panels = avx512::row_panels(d);
+    for (int64_t p = 0; p < panels; ++p) {
+        const int64_t width = std::min<int64_t>(avx512::kRowsPerPanel, d - p * avx512::kRowsPerPanel);
+        const __mmask16 mask = __mmask16((1u << width) - 1);
+        float * panel = out + size_t(p) * size_t(n) * avx512::kRowsPerPanel;
+        for (int64_t j = 0; j < n; ++j) {
+            const size_t at = size_t(j) * stride + size_t(p * avx512::kRowsPerPanel);
+            const __m512 row = half ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const ggml_fp16_t *>(v) + at))
+                                    : _mm512_maskz_loadu_ps(mask, static_cast<const float *>(v) + at);
+            _mm512_mask_storeu_ps(panel + size_t(j) * avx512::kRowsPerPanel, __mmask16(0x0FFF), row);
+        }
+    }
+}
+
+#endif  // MOONDREAM_PREFILL_ATTENTION
+
+// src: q, keys, values, positions. Heads h with h % nth == ith.
+void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
+#if MOONDREAM_PREFILL_ATTENTION
+    const ggml_tensor * q = dst->src[0];
+    const ggml_tensor * k = dst->src[1];
+    const ggml_tensor * v = dst->src[2];
+    const auto * positions = static_cast<const int32_t *>(dst->src[3]->data);
+    float scale;
+    std::memcpy(&scale, reinterpret_cast<const char *>(dst->op_params) + kScaleOffset, sizeof scale);
+    const int64_t d = q->ne[0];
+    const int64_t n_head = q->ne[1];
+    const int64_t t = q->ne[2];
+    const int64_t e = d * n_head;
+    const int64_t n_kv = k->ne[1];
+    const bool half = k->type == GGML_TYPE_F16;
+    const size_t element = half ? sizeof(ggml_fp16_t) : sizeof(float);
+    const size_t k_stride = k->nb[1] / element, v_stride = v->nb[1] / element;
+    const size_t q_stride = q->nb[2] / sizeof(float);
+    // Scores rows padded to whole weight panels, so the products' full-width stores stay inside.
+    const size_t ld = size_t(avx512::weight_panels(n_kv) * avx512::kPanelWidth);
+    const size_t ld_out = size_t(avx512::weight_panels(kQueryBlock) * avx512::kPanelWidth);
+    thread_local Buffers b;
+    b.q_packed.resize(avx512::packed_floats(kQueryBlock, d));
+    b.scores.resize(size_t(kQueryBlock) * ld);
+    b.values_packed.resize(avx512::packed_floats(d, n_kv));
+    b.out_t.resize(size_t(d) * ld_out);
+    b.visible.resize(size_t(kQueryBlock));
+    for (int64_t h = ith; h < n_head; h += nth) {
+        const float * qh = static_cast<const float *>(q->data) + size_t(h * d);
+        const char * kh = static_cast<const char *>(k->data) + size_t(h) * k->nb[2];
+        const char * vh = static_cast<const char *>(v->data) + size_t(h) * v->nb[2];
+        for (int64_t i0 = 0; i0 < t; i0 += kQueryBlock) {
+            const int64_t m = std::min(kQueryBlock, t - i0);
+            // The keys this block sees: up to its last (largest) position.
+            int64_t n = 0;
+            for (int64_t i = 0; i < m; ++i) {
+                b.visible[size_t(i)] = std::clamp<int64_t>(int64_t(positions[i0 + i]) + 1, 1, n_kv);
+                n = std::max(n, b.visible[size_t(i)]);
+            }
+            avx512::pack_rows(qh + size_t(i0) * q_stride, q_stride, m, d, scale, b.q_packed.data(), 0, 1);
+            avx512::multiply(b.q_packed.data(), m, {kh, half, k_stride, n, d}, nullptr, b.scores.data(), ld, 0, avx512::weight_panels(n));
+            avx512::softmax_rows(b.scores.data(), m, ld, n, b.visible.data());
+            pack_values(vh, half, v_stride, n, d, b.values_packed.data());
+            avx512::multiply(b.values_packed.data(), d, {b.scores.data(), false, ld, m, n}, nullptr, b.out_t.data(), ld_out, 0,
+                             avx512::weight_panels(m));
+            // O^T [d][m] -> the head's columns of dst [e, t].
+            float * out = static_cast<float *>(dst->data) + size_t(i0) * size_t(e) + size_t(h * d);
+            for (int64_t c = 0; c < d; ++c) {
+                const float * row = b.out_t.data() + size_t(c) * ld_out;
+                for (int64_t i = 0; i < m; ++i) out[size_t(i) * size_t(e) + size_t(c)] = row[i];
+            }
+        }
+    }
+#else
+    (void)dst;
+    (void)ith;
+    (void)nth;
+#endif
+}
+
+}  // namespace
+
+KernelReport prefill_attention_cpu_choice() {
+    return avx512::cpu_choice("prefill_attention", "a prompt's attention over the KV cache uses it", "MOONDREAM_DISABLE_PREFILL_ATTENTION");
+}
+
+bool prefill_attention_supported() { return avx512::available() && std::getenv("MOONDREAM_DISABLE_PREFILL_ATTENTION") == nullptr; }
+
+ggml_tensor * prefill_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor * keys, ggml_tensor * values, ggml_tensor * positions,
+                                float scale) {
+    ggml_tensor * args[4] = {q, keys, values, positions};
+    ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_F32, q->ne[0] * q->ne[1], q->ne[2], 1, 1, args, 4, attention_op, GGML_N_TASKS_MAX, nullptr);
+    ggml_set_name(out, "prefill_attention");  // what an op profile calls it
+    std::memcpy(reinterpret_cast<char *>(out->op_params) + kScaleOffset, &scale, sizeof scale);
+    return out;
+}
+
+}  // namespace moondream
