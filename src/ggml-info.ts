@@ -32,7 +32,8 @@ export interface KernelChoice {
   /**
    * 'vnni_matrix': q8_0/q4_0 matmuls with AVX-512 VNNI (native/src/vnni_matrix.h); 'f16_matrix': f16
    * matmuls with AVX-512 (f16_matrix.h); 'vision_attention' (vision_attention.h); 'decode_attention'
-   * (decode_attention.h). Every one needs MOONDREAM_CPU_LEVEL at avx512 or above (or unset).
+   * (decode_attention.h); 'prefill_attention' (prefill_attention.h); 'gelu_table': the text model's
+   * fast GELU, vectorised (gelu_table.h). Every one needs MOONDREAM_CPU_LEVEL at avx512 or above (or unset).
    */
   name: string;
   chosen: boolean;

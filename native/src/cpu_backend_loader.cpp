@@ -6,6 +6,7 @@
 #include "cpu_level.h"
 #include "decode_attention.h"
 #include "f16_matrix.h"
+#include "gelu_table.h"
 #include "prefill_attention.h"
 #include "log_capture.h"
 #include "moondream_cpu.h"
@@ -235,7 +236,7 @@ Result<const CpuBackendApi *> cpu_backend_api() {
 CpuBackendReport cpu_backend_report() { return load_state().report; }
 
 std::vector<KernelReport> kernel_reports() {
-    return {VnniMatrix::cpu_choice(), F16Matrix::cpu_choice(), vision_attention_cpu_choice(), decode_attention_cpu_choice(), prefill_attention_cpu_choice()};
+    return {VnniMatrix::cpu_choice(), F16Matrix::cpu_choice(), vision_attention_cpu_choice(), decode_attention_cpu_choice(), prefill_attention_cpu_choice(), gelu_table_cpu_choice()};
 }
 
 }  // namespace moondream

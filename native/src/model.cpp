@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include "gelu_table.h"
 #include "try.h"
 
 namespace moondream {
@@ -10,6 +11,9 @@ Result<std::shared_ptr<Model>> load_model(const LoadParams & params) {
     MD_ASSIGN_OR_RETURN(model->compute, ComputePool::create(params.n_threads, params.profile_ops));
     const WeightPlacement placement = weight_placement(params);
     MD_ASSIGN_OR_RETURN(model->text, load_text_model(params.text_path, placement));
+    if (gelu_table_supported()) {
+        MD_ASSIGN_OR_RETURN(model->text->gelu_table, compute_gelu_table(model->compute));
+    }
     if (!params.mmproj_path.empty()) {
         MD_ASSIGN_OR_RETURN(model->vision, load_vision_model(params.mmproj_path, placement));
         const int text_width = model->text->hp.n_embd;

@@ -32,7 +32,8 @@ std::vector<OpTime> OpProfile::take() {
 }
 
 std::string op_profile_name(const ggml_tensor * node) {
-    if (node->op == GGML_OP_CUSTOM && std::strlen(node->name) > 0) return node->name;
+    const bool ours = node->op == GGML_OP_CUSTOM || node->op == GGML_OP_MAP_CUSTOM1 || node->op == GGML_OP_MAP_CUSTOM2 || node->op == GGML_OP_MAP_CUSTOM3;
+    if (ours && std::strlen(node->name) > 0) return node->name;
     return ggml_op_desc(node);
 }
 

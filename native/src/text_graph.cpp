@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "decode_attention.h"
+#include "gelu_table.h"
 #include "prefill_attention.h"
 #include "graph_ops.h"
 
@@ -127,7 +128,7 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
 
         // --- MLP, from the same normalised input (parallel block)
         ggml_tensor * ffn = project(h, l.ffn_up, l.ffn_up_b);
-        ffn = gelu(ctx, ffn, Gelu::tanh, exact_gelu);
+        ffn = !exact_gelu && !model.gelu_table.empty() ? gelu_from_table(ctx, ffn, model.gelu_table) : gelu(ctx, ffn, Gelu::tanh, exact_gelu);
         ffn = project(ffn, l.ffn_down, l.ffn_down_b);
 
         x = ggml_add(ctx, ggml_add(ctx, x, attn), ffn);

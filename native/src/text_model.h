@@ -36,6 +36,8 @@ struct TextModel {
     std::optional<Tokenizer> tokenizer;  // from the same file's tokenizer.ggml.* keys
 
     MatmulWeights matmuls;  // where each matmul weight lives and which kernel multiplies it
+    // ggml_gelu of every f16 value (gelu_table.h), when the vectorised fast GELU runs here; else empty.
+    std::vector<float> gelu_table;
 };
 
 Result<std::unique_ptr<TextModel>> load_text_model(const std::string & path, const WeightPlacement & placement);

@@ -146,4 +146,23 @@ describe('the vision and decode kernels', () => {
     assert.ok(oursError < 5e-3, `${oursError}`);
     assert.deepEqual(ours.tokens, ggml.tokens);
   });
+
+  it('fast GELU through ggml\'s own table, vectorised: the same logits as ggml_gelu, bit for bit', async (t) => {
+    const kernel = ggmlInfo().kernels.find((k) => k.name === 'gelu_table');
+    if (!kernel?.chosen) {
+      t.diagnostic(`not compared: gelu_table is off (${kernel?.reason ?? 'not reported'})`);
+      return;
+    }
+    const { textPath } = await tinyPair('q8_0', 'f16');
+    const prompt = Array.from({ length: 80 }, (_, i) => (i * 104729 + 7) % 50000);
+    const logits = async (env: Record<string, string>) => {
+      const md = await loadWith(env, { text: textPath });
+      try {
+        return await md.evaluate(prompt);
+      } finally {
+        md.dispose();
+      }
+    };
+    assert.deepEqual(await logits({}), await logits({ MOONDREAM_DISABLE_GELU_TABLE: '1' }));
+  });
 });

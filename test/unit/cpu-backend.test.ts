@@ -1,5 +1,5 @@
 // Which ggml CPU backend and which of our kernels a process chooses (native/src/cpu_backend_loader.cpp,
-// cpu_level.cpp and our AVX-512 kernels: vnni_matrix, f16_matrix, vision_attention, decode_attention), checked against what /proc/cpuinfo says this CPU has, in this
+// cpu_level.cpp and our AVX-512 kernels: vnni_matrix, f16_matrix, vision_attention, decode_attention, prefill_attention, gelu_table), checked against what /proc/cpuinfo says this CPU has, in this
 // process and in children with MOONDREAM_CPU_LEVEL set.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -23,6 +23,8 @@ const KERNELS = [
   { name: 'f16_matrix', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_F16_MATRIX' },
   { name: 'vision_attention', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_VISION_ATTENTION' },
   { name: 'decode_attention', needs: ['avx512f'], disable: 'MOONDREAM_DISABLE_DECODE_ATTENTION' },
+  { name: 'prefill_attention', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_PREFILL_ATTENTION' },
+  { name: 'gelu_table', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_GELU_TABLE' },
 ];
 const hasAvx2 = ['avx2', 'fma', 'f16c', 'bmi2'].every((f) => flags.has(f));
 const LEVELS = ['x64', 'sse42', 'avx', 'avx2', 'avx_vnni', 'avx512', 'amx'];
