@@ -1,4 +1,4 @@
-// npm run bench -- [--runs 3] [--threads 2] [--stages text,vision,answer] [--types q4_0,q8_0] [--prompt 750]
+// npm run bench -- [--runs 3] [--threads 2] [--stages text,vision,answer,profile] [--types q4_0,q8_0] [--prompt 750]
 //                  [--isa native|avx2] [--checkpoint DIR] [--out DIR] [--json]
 // Speed of moondream-ggml on the full-size random checkpoint against llama.cpp's own tools
 // (llama-bench, llama-mtmd-cli), built from the same pinned source as our ggml and run on the same
@@ -36,7 +36,7 @@ function positiveInteger(name: string, fallback: string): number {
 const threads = positiveInteger('--threads', '2');
 const runs = positiveInteger('--runs', '3');
 const promptLength = positiveInteger('--prompt', '750');
-const stages = new Set(option('--stages', 'text,vision,answer').split(','));
+const stages = new Set(option('--stages', 'text,vision,answer,profile').split(','));
 const types = option('--types', 'q4_0,q8_0').split(',') as TextType[];
 const isa = option('--isa', 'native');
 if (isa !== 'native' && isa !== 'avx2') throw new Error(`Expected native or avx2 for --isa but received ${isa}`);
@@ -160,6 +160,15 @@ if (stages.has('text')) {
     }
     report.text.push(row);
   }
+}
+
+if (stages.has('profile')) {
+  const type = types.includes('q4_0') ? 'q4_0' : types[0]!;
+  const pair = await pairOf(type);
+  log(`profile: one answer with ${type}, op by op ...`);
+  const result = await ours({ kind: 'profile', ...pair, image, threads, maxTokens: answerTokens });
+  if (result.kind !== 'profile') throw new Error('unexpected child result');
+  report.profile = { type, ...result.result };
 }
 
 log('probing this machine again ...');

@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "avx512_gemm.h"
-#include "cpu_backend.h"
 #include "ggml-cpp.h"
 
 #if defined(__x86_64__)
@@ -63,9 +62,7 @@ KernelReport gelu_table_cpu_choice() {
 
 bool gelu_table_supported() { return avx512::available() && std::getenv("MOONDREAM_DISABLE_GELU_TABLE") == nullptr; }
 
-Result<std::vector<float>> compute_gelu_table(const std::shared_ptr<ComputePool> & pool) {
-    Result<std::unique_ptr<CpuBackend>> cpu = CpuBackend::create(pool);
-    if (!cpu.ok()) return cpu.error();
+Result<std::vector<float>> compute_gelu_table(const std::function<Status(ggml_cgraph *)> & compute) {
     const size_t bytes = 2 * kEntries * sizeof(float) + ggml_graph_overhead() + 4 * ggml_tensor_overhead() + 1024;
     ggml_context_ptr ctx(ggml_init({bytes, nullptr, false}));
     if (!ctx) return Error{ErrorCode::out_of_memory, "cannot allocate the GELU table"};
@@ -75,7 +72,7 @@ Result<std::vector<float>> compute_gelu_table(const std::shared_ptr<ComputePool>
     ggml_tensor * outputs = ggml_gelu(ctx.get(), inputs);
     ggml_cgraph * graph = ggml_new_graph(ctx.get());
     ggml_build_forward_expand(graph, outputs);
-    if (Status status = cpu.value()->compute(graph, nullptr, "GELU table")) return status.value();
+    if (Status status = compute(graph)) return status.value();
     const auto * out = static_cast<const float *>(outputs->data);
     return std::vector<float>(out, out + kEntries);
 }

@@ -4,10 +4,9 @@
 // the table is ggml's own: built at load by running ggml_gelu over every f16 value.
 #pragma once
 
-#include <memory>
+#include <functional>
 #include <vector>
 
-#include "compute_pool.h"
 #include "ggml.h"
 #include "moondream.h"
 #include "moondream_cpu.h"
@@ -20,8 +19,9 @@ bool gelu_table_supported();
 // Whether this process uses it at all, and why.
 KernelReport gelu_table_cpu_choice();
 
-// ggml_gelu of every f16 bit pattern, as f32, computed by ggml on `pool`.
-Result<std::vector<float>> compute_gelu_table(const std::shared_ptr<ComputePool> & pool);
+// ggml_gelu of every f16 bit pattern, as f32, computed by ggml through `compute` (which runs a
+// graph on the model's CPU backend).
+Result<std::vector<float>> compute_gelu_table(const std::function<Status(ggml_cgraph *)> & compute);
 
 // ggml_gelu(x) for f32 x, from `table` (compute_gelu_table's; must outlive the graph).
 ggml_tensor * gelu_from_table(ggml_context * ctx, ggml_tensor * x, const std::vector<float> & table);

@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include "cpu_backend.h"
 #include "gelu_table.h"
 #include "try.h"
 
@@ -12,7 +13,9 @@ Result<std::shared_ptr<Model>> load_model(const LoadParams & params) {
     const WeightPlacement placement = weight_placement(params);
     MD_ASSIGN_OR_RETURN(model->text, load_text_model(params.text_path, placement));
     if (gelu_table_supported()) {
-        MD_ASSIGN_OR_RETURN(model->text->gelu_table, compute_gelu_table(model->compute));
+        MD_ASSIGN_OR_RETURN(std::unique_ptr<CpuBackend> cpu, CpuBackend::create(model->compute));
+        MD_ASSIGN_OR_RETURN(model->text->gelu_table,
+                            compute_gelu_table([&](ggml_cgraph * graph) { return cpu->compute(graph, nullptr, "GELU table"); }));
     }
     if (!params.mmproj_path.empty()) {
         MD_ASSIGN_OR_RETURN(model->vision, load_vision_model(params.mmproj_path, placement));

@@ -3,7 +3,7 @@
 // build of the addon (MOONDREAM_GGML_ADDON / MOONDREAM_GGML_BINARY) and a CPU level cap:
 //   node dist/scripts/bench/child.js '{"kind":"text",...}'   prints one JSON object on stdout
 import { performance } from 'node:perf_hooks';
-import { Moondream, ggmlInfo } from '../../src/index.js';
+import { Moondream, ggmlInfo, type OpTime } from '../../src/index.js';
 import { answerTimings, type AnswerTimings } from './answer.js';
 import { benchPrompt } from './text.js';
 import { benchPixels } from './vision.js';
@@ -11,14 +11,18 @@ import { benchPixels } from './vision.js';
 export type ChildJob =
   | { kind: 'text'; text: string; threads: number; promptLength: number; decoded: number }
   | { kind: 'vision'; text: string; mmproj: string; threads: number; reps: number }
-  | { kind: 'answer'; text: string; mmproj: string; image: string; threads: number; maxTokens: number };
+  | { kind: 'answer'; text: string; mmproj: string; image: string; threads: number; maxTokens: number }
+  | { kind: 'profile'; text: string; mmproj: string; image: string; threads: number; maxTokens: number };
 
 export interface TextChildResult { loadMs: number; prefillMs: number; decodeMs: number; decodeSteps: number }
 export interface VisionChildResult { loadMs: number; warmupMs: number; encodeMs: number[] }
+/** One answer with every graph run op by op (profileOps): where its time goes. */
+export interface ProfileChildResult { ops: OpTime[]; promptPositions: number; decodedTokens: number; encodeMs: number; prefillMs: number; decodeMs: number }
 export type ChildResult = (
   | { kind: 'text'; result: TextChildResult }
   | { kind: 'vision'; result: VisionChildResult }
   | { kind: 'answer'; result: AnswerTimings }
+  | { kind: 'profile'; result: ProfileChildResult }
 ) & {
   peakRssBytes: number;
   /** The CPU features the loaded addon's ggml uses (the avx2 mode checks that AVX-512 is off). */
@@ -56,6 +60,30 @@ async function visionJob(job: Extract<ChildJob, { kind: 'vision' }>): Promise<Vi
   }
 }
 
+async function profileJob(job: Extract<ChildJob, { kind: 'profile' }>): Promise<ProfileChildResult> {
+  const md = await Moondream.load({ text: job.text, mmproj: job.mmproj }, { threads: job.threads, profileOps: true });
+  try {
+    // A first encode and answer build and allocate the graphs; the profile is of the second pair,
+    // on a session of its own so that no image prefix is reused.
+    await md.answer(await md.encodeImage(job.image), 'What is in this picture?', { maxTokens: 2 });
+    md.takeOpProfile();
+    const encoded = await md.encodeImage(job.image);
+    const session = md.createSession();
+    const answer = await session.answer(encoded, 'What is the title of this book?', { maxTokens: job.maxTokens });
+    session.dispose();
+    return {
+      ops: md.takeOpProfile(),
+      promptPositions: answer.timings.promptPositions,
+      decodedTokens: Math.max(0, answer.tokens.length - 1),
+      encodeMs: encoded.timings.totalMs,
+      prefillMs: answer.timings.prefillMs,
+      decodeMs: answer.timings.decodeMs,
+    };
+  } finally {
+    md.dispose();
+  }
+}
+
 const job = JSON.parse(process.argv[2] ?? '{}') as ChildJob;
 const common = () => ({
   peakRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -65,6 +93,7 @@ const common = () => ({
 let out: ChildResult;
 if (job.kind === 'text') out = { kind: 'text', result: await textJob(job), ...common() };
 else if (job.kind === 'vision') out = { kind: 'vision', result: await visionJob(job), ...common() };
+else if (job.kind === 'profile') out = { kind: 'profile', result: await profileJob(job), ...common() };
 else if (job.kind === 'answer') out = { kind: 'answer', result: await answerTimings(job, job.image, job.threads, job.maxTokens), ...common() };
 else throw new Error(`unknown job ${JSON.stringify(job)}`);
 process.stdout.write(JSON.stringify(out));

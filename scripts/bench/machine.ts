@@ -1,5 +1,8 @@
 // Work counts for the benchmark's bounds (src/machine-probe.ts measures the rates they are divided by).
 
+/** moondream1's vision tower and projector: 729 patches of 588 values, 27 blocks of width 1152. */
+export const VISION_SHAPE = { n: 729, width: 1152, ff: 4304, blocks: 27, projInner: 8192, projOut: 2048, patch: 588 };
+
 /** FLOPs of one vision encode (patch embedding, blocks with full attention, projector). */
 export function visionFlops(d: { n: number; width: number; ff: number; blocks: number; projInner: number; projOut: number; patch: number }): number {
   const perBlock = 2 * d.n * (4 * d.width * d.width + 2 * d.width * d.ff) + 4 * d.n * d.n * d.width;

@@ -5,7 +5,8 @@ import type { AnswerTimings } from './answer.js';
 import type { ChartStage } from './chart.js';
 import type { MtmdRun } from './llama-cpp.js';
 import { machineLine, type MachineInfo } from './machine-info.js';
-import { prefillWork, visionFlops } from './machine.js';
+import { prefillWork, VISION_SHAPE, visionFlops } from './machine.js';
+import { profileLines, type ProfileMeasurement } from './op-profile.js';
 import { probeLines, steady, type ProbeSummary } from './probe.js';
 import { fmt, median } from './stats.js';
 
@@ -42,6 +43,8 @@ export interface BenchReport {
   vision?: { type: string; oursEncodeMs: number[]; oursWarmupMs: number; ggmlFeatures: string[] };
   answer?: AnswerMeasurement[];
   text?: TextMeasurement[];
+  /** One answer run op by op: where the time goes. */
+  profile?: ProfileMeasurement;
 }
 
 export interface Target {
@@ -58,7 +61,6 @@ export interface Rendered {
   summary: { targets: Target[]; [key: string]: unknown };
 }
 
-const VISION_SHAPE = { n: 729, width: 1152, ff: 4304, blocks: 27, projInner: 8192, projOut: 2048, patch: 588 };
 const RSS_ALLOWANCE = 300e6;
 
 /** "median (min–max)" of a sample, scaled. */
@@ -249,6 +251,14 @@ export function renderReport(r: BenchReport): Rendered {
       ' (llama-mtmd-cli has no such cache and prefills the image again).');
   }
 
+  // ---- where the time goes ---------------------------------------------------------------------------
+  if (r.profile) {
+    const profiled = profileLines(r.profile, p, { fp32: compute, int8: native && steady(p.int8) });
+    say();
+    for (const line of profiled.lines) say(line);
+    summary.profile = profiled.summary;
+  }
+
   // ---- targets -------------------------------------------------------------------------------------
   if (targets.length) {
     say();
@@ -257,6 +267,10 @@ export function renderReport(r: BenchReport): Rendered {
     say('| stage | target | measured | met |');
     say('|---|---|---|---|');
     for (const t of targets) say(`| ${t.stage} | ${t.goal} | ${t.measured} | ${t.met === null ? 'not judged' : t.met ? 'yes' : '**no**'} |`);
+    if (r.profile && targets.some((t) => t.met === false)) {
+      say();
+      say('For a target not met, "where the time goes" above shows what bounds it: each op\'s share of its stage and the rate its kernel reached against the probe\'s peak.');
+    }
   }
   return { markdown: lines.join('\n') + '\n', chart, summary };
 }
