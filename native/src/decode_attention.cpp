@@ -27,63 +27,94 @@ static_assert(kScaleOffset >= 3 * sizeof(void *), "op_params has no room for the
 
 #if MOONDREAM_DECODE_ATTENTION
 
+// How many positions ahead the keys and values are fetched. Prefetching past the cache's end is
+// harmless (a prefetch never faults).
+constexpr int64_t kPrefetchRows = 16;
+
+__attribute__((always_inline)) inline void prefetch_bytes(const uint8_t * at, size_t bytes) {
+    for (size_t offset = 0; offset < bytes; offset += 64) _mm_prefetch(reinterpret_cast<const char *>(at + offset), _MM_HINT_T2);
+}
+
+// Heads [0, n_heads) of a thread's contiguous share; their slice of each cache row is contiguous.
+// Position by position, not head by head: one head's rows sit a whole cache row apart (4 KiB for
+// Phi-1.5, a new page each), so a walk down one head missed the TLB and outran the hardware
+// prefetchers at every key; walking the rows reads each thread's slice of a row in one go.
 template <int HD>
-__attribute__((target("avx512f"))) void one_head(const float * q, const uint8_t * k, size_t k_row, const uint8_t * v, size_t v_row,
-                                               const ggml_fp16_t * mask, int64_t n_kv, float scale, float * scores, float * out) {
+__attribute__((target("avx512f"))) void heads(const float * q, size_t q_head, const uint8_t * k, size_t k_row, const uint8_t * v,
+                                            size_t v_row, const ggml_fp16_t * mask, int64_t n_kv, int64_t n_heads, float scale,
+                                            float * scores, float * acc, float * out) {
     constexpr int NV = HD / 16;
-    __m512 qv[NV];
-    for (int c = 0; c < NV; ++c) qv[c] = _mm512_mul_ps(_mm512_loadu_ps(q + 16 * c), _mm512_set1_ps(scale));
-    // Pass 1: scores, -inf where the mask says so.
-    float best = -INFINITY;
+    const size_t slice = size_t(n_heads) * HD * sizeof(ggml_fp16_t);
+    // Pass 1: scores [head][position], -inf where the mask says so.
+    int64_t visible = 0;
     for (int64_t j = 0; j < n_kv; ++j) {
-        const float m = ggml_fp16_to_fp32(mask[j]);
+        prefetch_bytes(k + size_t(j + kPrefetchRows) * k_row, slice);
+        const float m = mask[j] == 0 ? 0.0f : ggml_fp16_to_fp32(mask[j]);
         if (m == -INFINITY) {
-            scores[j] = -INFINITY;
+            for (int64_t h = 0; h < n_heads; ++h) scores[size_t(h) * size_t(n_kv) + size_t(j)] = -INFINITY;
             continue;
         }
-        const auto * kj = reinterpret_cast<const __m256i *>(k + size_t(j) * k_row);
-        __m512 acc = _mm512_mul_ps(qv[0], _mm512_cvtph_ps(_mm256_loadu_si256(kj)));
-        for (int c = 1; c < NV; ++c) acc = _mm512_fmadd_ps(qv[c], _mm512_cvtph_ps(_mm256_loadu_si256(kj + c)), acc);
-        const float s = _mm512_reduce_add_ps(acc) + m;
-        scores[j] = s;
-        best = std::max(best, s);
+        ++visible;
+        const auto * row = reinterpret_cast<const __m256i *>(k + size_t(j) * k_row);
+        for (int64_t h = 0; h < n_heads; ++h) {
+            const float * qh = q + size_t(h) * q_head;
+            const __m256i * kh = row + h * NV;
+            __m512 dot = _mm512_mul_ps(_mm512_loadu_ps(qh), _mm512_cvtph_ps(_mm256_loadu_si256(kh)));
+            for (int c = 1; c < NV; ++c) dot = _mm512_fmadd_ps(_mm512_loadu_ps(qh + 16 * c), _mm512_cvtph_ps(_mm256_loadu_si256(kh + c)), dot);
+            scores[size_t(h) * size_t(n_kv) + size_t(j)] = _mm512_reduce_add_ps(dot) * scale + m;
+        }
     }
-    __m512 o[NV];
-    for (int c = 0; c < NV; ++c) o[c] = _mm512_setzero_ps();
-    if (best == -INFINITY) {  // nothing to attend to: zeros, as ggml gives
-        for (int c = 0; c < NV; ++c) _mm512_storeu_ps(out + 16 * c, o[c]);
+    if (visible == 0) {  // nothing to attend to: zeros, as ggml gives
+        for (int64_t h = 0; h < n_heads; ++h) std::memset(out + size_t(h) * HD, 0, HD * sizeof(float));
         return;
     }
-    // Softmax numerators, 16 at a time.
-    const __m512 top = _mm512_set1_ps(best);
-    __m512 sum = _mm512_setzero_ps();
-    int64_t j = 0;
-    for (; j + 16 <= n_kv; j += 16) {
-        const __m512 e = avx512::exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(scores + j), top));
-        _mm512_storeu_ps(scores + j, e);
-        sum = _mm512_add_ps(sum, e);
-    }
-    if (j < n_kv) {
+    // Pass 2: each head's softmax numerators, 16 at a time, and their sums.
+    for (int64_t h = 0; h < n_heads; ++h) {
+        float * sh = scores + size_t(h) * size_t(n_kv);
+        __m512 top = _mm512_set1_ps(-INFINITY);
+        int64_t j = 0;
+        for (; j + 16 <= n_kv; j += 16) top = _mm512_max_ps(top, _mm512_loadu_ps(sh + j));
         const __mmask16 tail = __mmask16((1u << (n_kv - j)) - 1);
-        const __m512 e = avx512::exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, scores + j), top));
-        _mm512_mask_storeu_ps(scores + j, tail, e);
-        sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(tail, e));
+        if (j < n_kv) top = _mm512_mask_max_ps(top, tail, top, _mm512_maskz_loadu_ps(tail, sh + j));
+        const __m512 best = _mm512_set1_ps(_mm512_reduce_max_ps(top));
+        __m512 sum = _mm512_setzero_ps();
+        for (j = 0; j + 16 <= n_kv; j += 16) {
+            const __m512 e = avx512::exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(sh + j), best));
+            _mm512_storeu_ps(sh + j, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        if (j < n_kv) {
+            const __m512 e = avx512::exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sh + j), best));
+            _mm512_mask_storeu_ps(sh + j, tail, e);
+            sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(tail, e));
+        }
+        acc[size_t(n_heads) * HD + size_t(h)] = _mm512_reduce_add_ps(sum);
     }
-    // Pass 2: the weighted sum of the values.
-    for (int64_t i = 0; i < n_kv; ++i) {
-        const float p = scores[i];
-        if (p == 0.0f) continue;  // masked (e^-inf) or negligible
-        const __m512 pv = _mm512_set1_ps(p);
-        const auto * vi = reinterpret_cast<const __m256i *>(v + size_t(i) * v_row);
-        for (int c = 0; c < NV; ++c) o[c] = _mm512_fmadd_ps(pv, _mm512_cvtph_ps(_mm256_loadu_si256(vi + c)), o[c]);
+    // Pass 3: the weighted sums of the values, row by row, the accumulators in L1.
+    std::memset(acc, 0, size_t(n_heads) * HD * sizeof(float));
+    for (int64_t j = 0; j < n_kv; ++j) {
+        prefetch_bytes(v + size_t(j + kPrefetchRows) * v_row, slice);
+        const auto * row = reinterpret_cast<const __m256i *>(v + size_t(j) * v_row);
+        for (int64_t h = 0; h < n_heads; ++h) {
+            const float p = scores[size_t(h) * size_t(n_kv) + size_t(j)];
+            if (p == 0.0f) continue;  // masked (e^-inf) or negligible
+            const __m512 pv = _mm512_set1_ps(p);
+            float * o = acc + size_t(h) * HD;
+            for (int c = 0; c < NV; ++c) {
+                _mm512_storeu_ps(o + 16 * c, _mm512_fmadd_ps(pv, _mm512_cvtph_ps(_mm256_loadu_si256(row + h * NV + c)), _mm512_loadu_ps(o + 16 * c)));
+            }
+        }
     }
-    const __m512 inverse = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
-    for (int c = 0; c < NV; ++c) _mm512_storeu_ps(out + 16 * c, _mm512_mul_ps(o[c], inverse));
+    for (int64_t h = 0; h < n_heads; ++h) {
+        const __m512 inverse = _mm512_set1_ps(1.0f / acc[size_t(n_heads) * HD + size_t(h)]);
+        for (int c = 0; c < NV; ++c) _mm512_storeu_ps(out + size_t(h) * HD + 16 * c, _mm512_mul_ps(_mm512_loadu_ps(acc + size_t(h) * HD + 16 * c), inverse));
+    }
 }
 
 #endif  // MOONDREAM_DECODE_ATTENTION
 
-// src: q, keys, values, mask; the scale at kScaleOffset of op_params.
+// src: q, keys, values, mask; the scale at kScaleOffset of op_params. Each thread takes a
+// contiguous share of the heads.
 void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
 #if MOONDREAM_DECODE_ATTENTION
     const ggml_tensor * q = dst->src[0];
@@ -95,20 +126,24 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
     const int64_t head_dim = q->ne[0];
     const int64_t n_head = q->ne[1];
     const int64_t n_kv = k->ne[1];
-    thread_local std::vector<float> scores;
-    scores.resize(size_t(n_kv));
-    for (int64_t h = ith; h < n_head; h += nth) {
-        const auto * qh = reinterpret_cast<const float *>(static_cast<const char *>(q->data) + size_t(h) * q->nb[1]);
-        const auto * kh = static_cast<const uint8_t *>(k->data) + size_t(h) * k->nb[2];
-        const auto * vh = static_cast<const uint8_t *>(v->data) + size_t(h) * v->nb[2];
-        float * out = static_cast<float *>(dst->data) + size_t(h * head_dim);
-        const auto * m = static_cast<const ggml_fp16_t *>(mask->data);
-        switch (head_dim) {
-            case 64: one_head<64>(qh, kh, k->nb[1], vh, v->nb[1], m, n_kv, scale, scores.data(), out); break;
-            case 128: one_head<128>(qh, kh, k->nb[1], vh, v->nb[1], m, n_kv, scale, scores.data(), out); break;
-            case 32: one_head<32>(qh, kh, k->nb[1], vh, v->nb[1], m, n_kv, scale, scores.data(), out); break;
-            default: one_head<16>(qh, kh, k->nb[1], vh, v->nb[1], m, n_kv, scale, scores.data(), out); break;
-        }
+    const int64_t per = (n_head + nth - 1) / nth;
+    const int64_t first = std::min<int64_t>(n_head, ith * per);
+    const int64_t count = std::min<int64_t>(n_head, first + per) - first;
+    if (count <= 0) return;
+    thread_local std::vector<float> scores, acc;
+    scores.resize(size_t(count) * size_t(n_kv));
+    acc.resize(size_t(count) * size_t(head_dim + 1));
+    const auto * qh = reinterpret_cast<const float *>(static_cast<const char *>(q->data) + size_t(first) * q->nb[1]);
+    const size_t q_head = q->nb[1] / sizeof(float);
+    const auto * kh = static_cast<const uint8_t *>(k->data) + size_t(first) * k->nb[2];
+    const auto * vh = static_cast<const uint8_t *>(v->data) + size_t(first) * v->nb[2];
+    float * out = static_cast<float *>(dst->data) + size_t(first * head_dim);
+    const auto * m = static_cast<const ggml_fp16_t *>(mask->data);
+    switch (head_dim) {
+        case 64: heads<64>(qh, q_head, kh, k->nb[1], vh, v->nb[1], m, n_kv, count, scale, scores.data(), acc.data(), out); break;
+        case 128: heads<128>(qh, q_head, kh, k->nb[1], vh, v->nb[1], m, n_kv, count, scale, scores.data(), acc.data(), out); break;
+        case 32: heads<32>(qh, q_head, kh, k->nb[1], vh, v->nb[1], m, n_kv, count, scale, scores.data(), acc.data(), out); break;
+        default: heads<16>(qh, q_head, kh, k->nb[1], vh, v->nb[1], m, n_kv, count, scale, scores.data(), acc.data(), out); break;
     }
 #else
     (void)dst;
