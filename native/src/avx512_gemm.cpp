@@ -148,8 +148,23 @@ MD_TARGET void pack_rows_avx512(const float * x, size_t stride, int64_t m, int64
     }
 }
 
+MD_TARGET void transpose_avx512(const float * src, size_t ld_src, int64_t rows, int64_t cols, float * dst, size_t ld_dst) {
+    for (int64_t i0 = 0; i0 < rows; i0 += 16) {
+        const int64_t block_rows = std::min<int64_t>(16, rows - i0);
+        for (int64_t j0 = 0; j0 < cols; j0 += 16) {
+            const __mmask16 mask = first_lanes(cols - j0);
+            __m512 r[16];
+            for (int i = 0; i < 16; ++i) r[i] = i < block_rows ? _mm512_maskz_loadu_ps(mask, src + size_t(i0 + i) * ld_src + size_t(j0)) : _mm512_setzero_ps();
+            transpose16(r);
+            const int64_t block_cols = std::min<int64_t>(16, cols - j0);
+            const __mmask16 out_mask = first_lanes(block_rows);
+            for (int j = 0; j < block_cols; ++j) _mm512_mask_storeu_ps(dst + size_t(j0 + j) * ld_dst + size_t(i0), out_mask, r[j]);
+        }
+    }
+}
+
 MD_TARGET void multiply_avx512(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc,
-                               int64_t first_panel, int64_t last_panel, Epilogue epilogue) {
+                               int64_t first_panel, int64_t last_panel, Epilogue epilogue, int64_t panel_k) {
     // Weight panels are taken kPanelsPerBlock at a time: their chunk of k is converted once, and
     // each row panel's chunk of activations (12 x kChunk floats, L1) serves all of them.
     const int64_t panels_m = row_panels(m);
@@ -166,7 +181,7 @@ MD_TARGET void multiply_avx512(const float * packed, int64_t m, const WeightRows
                 convert_panel(w, panel * kPanelWidth, k0, kc, wbuf + size_t(panel - block) * panel_floats);
             }
             for (int64_t p = 0; p < panels_m; ++p) {
-                const float * a = packed + size_t(p) * size_t(w.k) * kRowsPerPanel + size_t(k0) * kRowsPerPanel;
+                const float * a = packed + size_t(p) * size_t(panel_k) * kRowsPerPanel + size_t(k0) * kRowsPerPanel;
                 const int rows = int(std::min<int64_t>(kRowsPerPanel, m - p * kRowsPerPanel));
                 for (int64_t panel = block; panel < block_end; ++panel) {
                     const int64_t n0 = panel * kPanelWidth;
@@ -217,12 +232,20 @@ void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, float scale
 #endif
 }
 
-void multiply(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc, int64_t first_panel,
-              int64_t last_panel, Epilogue epilogue) {
+void transpose(const float * src, size_t ld_src, int64_t rows, int64_t cols, float * dst, size_t ld_dst) {
 #if MOONDREAM_AVX512_GEMM
-    multiply_avx512(packed, m, w, bias, out, ldc, first_panel, last_panel, epilogue);
+    transpose_avx512(src, ld_src, rows, cols, dst, ld_dst);
 #else
-    (void)packed, (void)m, (void)w, (void)bias, (void)out, (void)ldc, (void)first_panel, (void)last_panel, (void)epilogue;
+    (void)src, (void)ld_src, (void)rows, (void)cols, (void)dst, (void)ld_dst;
+#endif
+}
+
+void multiply(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc, int64_t first_panel,
+              int64_t last_panel, Epilogue epilogue, int64_t panel_k) {
+#if MOONDREAM_AVX512_GEMM
+    multiply_avx512(packed, m, w, bias, out, ldc, first_panel, last_panel, epilogue, std::max(panel_k, w.k));
+#else
+    (void)packed, (void)m, (void)w, (void)bias, (void)out, (void)ldc, (void)first_panel, (void)last_panel, (void)epilogue, (void)panel_k;
 #endif
 }
 

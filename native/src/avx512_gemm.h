@@ -41,12 +41,18 @@ struct WeightRows {
     int64_t k;
 };
 
+// dst[j][i] = src[i][j] for i < rows, j < cols (rows of src `ld_src` floats apart, of dst `ld_dst`):
+// how the attention kernels turn their O^T into the [e, n] layout, 16 x 16 blocks at a time.
+void transpose(const float * src, size_t ld_src, int64_t rows, int64_t cols, float * dst, size_t ld_dst);
+
 // What is applied to each output before it is stored.
 enum class Epilogue { none, gelu_erf };
 
 // out[i][j] (rows `ldc` floats apart) = f(sum over k of a[i][k] w[j][k] (+ bias[j])) for i < m and
 // the weight panels [first_panel, last_panel) (32 j each, the last one possibly narrower).
+// `panel_k`: the k each panel of `packed` was packed for, when more than w.k (0: w.k); only the
+// first w.k of each are used.
 void multiply(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc,
-              int64_t first_panel, int64_t last_panel, Epilogue epilogue = Epilogue::none);
+              int64_t first_panel, int64_t last_panel, Epilogue epilogue = Epilogue::none, int64_t panel_k = 0);
 
 }  // namespace moondream::avx512

@@ -86,6 +86,10 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
         const float * qh = static_cast<const float *>(q->data) + size_t(h * d);
         const char * kh = static_cast<const char *>(k->data) + size_t(h) * k->nb[2];
         const char * vh = static_cast<const char *>(v->data) + size_t(h) * v->nb[2];
+        // The head's values, once, for every key the batch sees (blocks use their first n).
+        int64_t n_all = 0;
+        for (int64_t i = 0; i < t; ++i) n_all = std::max(n_all, std::clamp<int64_t>(int64_t(positions[i]) + 1, 1, n_kv));
+        pack_values(vh, half, v_stride, n_all, d, b.values_packed.data());
         for (int64_t i0 = 0; i0 < t; i0 += kQueryBlock) {
             const int64_t m = std::min(kQueryBlock, t - i0);
             // The keys this block sees: up to its last (largest) position.
@@ -97,15 +101,10 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
             avx512::pack_rows(qh + size_t(i0) * q_stride, q_stride, m, d, scale, b.q_packed.data(), 0, 1);
             avx512::multiply(b.q_packed.data(), m, {kh, half, k_stride, n, d}, nullptr, b.scores.data(), ld, 0, avx512::weight_panels(n));
             avx512::softmax_rows(b.scores.data(), m, ld, n, b.visible.data());
-            pack_values(vh, half, v_stride, n, d, b.values_packed.data());
             avx512::multiply(b.values_packed.data(), d, {b.scores.data(), false, ld, m, n}, nullptr, b.out_t.data(), ld_out, 0,
-                             avx512::weight_panels(m));
+                             avx512::weight_panels(m), avx512::Epilogue::none, n_all);
             // O^T [d][m] -> the head's columns of dst [e, t].
-            float * out = static_cast<float *>(dst->data) + size_t(i0) * size_t(e) + size_t(h * d);
-            for (int64_t c = 0; c < d; ++c) {
-                const float * row = b.out_t.data() + size_t(c) * ld_out;
-                for (int64_t i = 0; i < m; ++i) out[size_t(i) * size_t(e) + size_t(c)] = row[i];
-            }
+            avx512::transpose(b.out_t.data(), ld_out, d, m, static_cast<float *>(dst->data) + size_t(i0) * size_t(e) + size_t(h * d), size_t(e));
         }
     }
 #else

@@ -70,11 +70,7 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
         }
         avx512::multiply(vt, d, {b.scores.data(), false, ld, n, n}, nullptr, b.out_t.data(), ld, 0, avx512::weight_panels(n));
         // O^T [d][n] -> the head's columns of dst [e, n].
-        float * out = static_cast<float *>(dst->data) + size_t(h * d);
-        for (int64_t c = 0; c < d; ++c) {
-            const float * row = b.out_t.data() + size_t(c) * ld;
-            for (int64_t j = 0; j < n; ++j) out[size_t(j) * size_t(e) + size_t(c)] = row[j];
-        }
+        avx512::transpose(b.out_t.data(), ld, d, n, static_cast<float *>(dst->data) + size_t(h * d), size_t(e));
     }
 #else
     (void)dst;
