@@ -21,8 +21,8 @@ namespace moondream::avx512 {
 
 namespace {
 
-constexpr int64_t kChunk = 256;         // k per converted weight chunk
-constexpr int64_t kPanelsPerBlock = 8;  // weight panels converted together: 256 x 256 f32 = 256 KiB, L2-resident
+constexpr int64_t kChunk = 512;         // k per converted weight chunk (24 KiB of a row panel's activations, L1)
+constexpr int64_t kPanelsPerBlock = 8;  // weight panels converted together: 512 x 256 f32 = 512 KiB, L2-resident
 
 #if MOONDREAM_AVX512_GEMM
 

@@ -3,9 +3,11 @@
 //
 // `a` (the activations, m rows of k) is packed first into panels of 12 rows interleaved by k, so
 // the inner loop broadcasts 12 values from one cache line. `w` (n rows of k, f16 or f32, rows
-// `stride` elements apart) is converted, 32 rows and 256 k at a time, into an f32 buffer laid out
-// by k, which stays in L1 while every row panel of `a` passes over it: the inner loop is two
-// aligned loads, 12 broadcasts and 24 FMAs into a 12 x 32 register tile.
+// `stride` elements apart) is converted, 8 panels of 32 rows and 512 k at a time, into an f32
+// buffer laid out by k, which stays in L2 while every row panel of `a` passes over it (its chunk of
+// activations in L1, serving all 8 panels): the inner loop is two aligned loads, 12 broadcasts and
+// 24 FMAs into a 12 x 32 register tile. 512 k rather than 256: 11% faster on the vision matmuls
+// (kernel_bench f16, three interleaved runs), the accumulators reloaded half as often.
 #pragma once
 
 #include <cstddef>
