@@ -257,7 +257,9 @@ void quantize_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const ggml_tensor * x = dst->src[0];
     const int64_t k = x->ne[0];
     const size_t stride = activation_stride(k);
-    const int32_t offset = format_of(static_cast<const VnniMatrix *>(userdata)->type()).offset;
+    const auto * matrix = static_cast<const VnniMatrix *>(userdata);
+    const int32_t offset = format_of(matrix->type()).offset;
+    if (ith == 0) matrix->start_shared_multiply();
     for (int64_t row = ith; row < x->ne[1]; row += nth) {
         quantize_row(reinterpret_cast<const float *>(static_cast<const char *>(x->data) + size_t(row) * x->nb[1]),
                      static_cast<uint8_t *>(dst->data) + size_t(row) * stride, k, offset);
@@ -268,8 +270,14 @@ const float * bias_of(const ggml_tensor * dst) { return dst->src[1] != nullptr ?
 
 // src[0]: activations quantized by quantize_op; src[1]: the bias or nothing.
 void multiply_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
-    static_cast<const VnniMatrix *>(userdata)->multiply(static_cast<const uint8_t *>(dst->src[0]->data), bias_of(dst),
-                                                        static_cast<float *>(dst->data), dst->ne[1], ith, nth);
+    const auto * matrix = static_cast<const VnniMatrix *>(userdata);
+    const auto * activations = static_cast<const uint8_t *>(dst->src[0]->data);
+    auto * out = static_cast<float *>(dst->data);
+    if (dst->ne[1] > 2 && matrix->n() % (2 * kRows) == 0) {
+        matrix->multiply_shared(activations, bias_of(dst), out, dst->ne[1]);
+    } else {
+        matrix->multiply(activations, bias_of(dst), out, dst->ne[1], ith, nth);
+    }
 }
 
 // Decode's single row: every thread quantizes it for itself (a few microseconds) rather than
@@ -395,6 +403,26 @@ ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tens
     (void)x;
     (void)bias;
     return nullptr;  // pack() never returns a VnniMatrix here
+#endif
+}
+
+void VnniMatrix::multiply_shared(const uint8_t * activations, const float * bias, float * out, int64_t m) const {
+#if MOONDREAM_VNNI_MATRIX
+    const int64_t pairs = n_ / kRows / 2;
+    const int64_t nb = k_ / kBlock;
+    const size_t stride = activation_stride(k_);
+    const bool q4 = type_ == GGML_TYPE_Q4_0;
+    for (int64_t pair = next_pair_.fetch_add(1, std::memory_order_relaxed); pair < pairs; pair = next_pair_.fetch_add(1, std::memory_order_relaxed)) {
+        const int64_t t = 2 * pair;
+        for (int64_t j = 0; j < m; j += kPairColumns) {
+            const int columns = int(std::min<int64_t>(kPairColumns, m - j));
+            const PairKernel kernel = q4 ? kPairKernels<GGML_TYPE_Q4_0>[columns] : kPairKernels<GGML_TYPE_Q8_0>[columns];
+            kernel(tile(t), tile_bytes_, nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,
+                   out + size_t(j) * size_t(n_) + size_t(t * kRows), n_);
+        }
+    }
+#else
+    (void)activations, (void)bias, (void)out, (void)m;
 #endif
 }
 

@@ -10,6 +10,7 @@
 // d_w * d_a * (integer block dot): ggml's arithmetic up to float summation order.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -48,6 +49,14 @@ public:
     // What the multiply ops run on thread `ith` of `nth`; `bias` may be null.
     void multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth) const;
 
+    // Prefill's multiply (m > 2) with the tile pairs handed out one at a time from a shared counter,
+    // so a thread the host slows down takes fewer: with a fixed half each, the other waited at
+    // ggml's barrier for it. start_shared_multiply() resets the counter: the quantize op does, on
+    // one thread, before the barrier that precedes the multiply op. The model's graphs compute one
+    // at a time (ComputePool), so one counter per matrix serves.
+    void start_shared_multiply() const { next_pair_.store(0, std::memory_order_relaxed); }
+    void multiply_shared(const uint8_t * activations, const float * bias, float * out, int64_t m) const;
+
 private:
     VnniMatrix() = default;
     const uint8_t * tile(int64_t t) const { return data_ + size_t(t) * tile_bytes_; }
@@ -62,6 +71,7 @@ private:
     AnonymousPages storage_;
     size_t bytes_ = 0;
     uint8_t * data_ = nullptr;  // page aligned
+    mutable std::atomic<int64_t> next_pair_{0};
 };
 
 }  // namespace moondream
