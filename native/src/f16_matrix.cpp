@@ -9,7 +9,9 @@ namespace moondream {
 
 namespace {
 
-void pack_op(ggml_tensor * dst, int ith, int nth, void *) {
+// userdata: the F16Matrix the rows are packed for.
+void pack_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
+    if (ith == 0) static_cast<const F16Matrix *>(userdata)->start_shared_multiply();
     const ggml_tensor * x = dst->src[0];
     avx512::pack_rows(static_cast<const float *>(x->data), x->nb[1] / sizeof(float), x->ne[1], x->ne[0], 1.0f, static_cast<float *>(dst->data),
                       ith, nth);
@@ -19,13 +21,15 @@ void pack_op(ggml_tensor * dst, int ith, int nth, void *) {
 void multiply_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const F16Matrix *>(userdata);
     const float * bias = dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr;
-    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), false, ith, nth);
+    (void)ith, (void)nth;
+    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), false);
 }
 
 void multiply_gelu_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const F16Matrix *>(userdata);
     const float * bias = dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr;
-    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), true, ith, nth);
+    (void)ith, (void)nth;
+    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), true);
 }
 
 }  // namespace
@@ -51,21 +55,23 @@ std::unique_ptr<F16Matrix> F16Matrix::wrap(const ggml_tensor * weight) {
 
 size_t F16Matrix::packed_bytes(int64_t m) const { return avx512::packed_floats(m, k_) * sizeof(float); }
 
-void F16Matrix::multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu, int ith, int nth) const {
-    // Whole 32-wide weight panels per thread (a 16-wide one last when n is not a multiple of 32).
+void F16Matrix::multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu) const {
+    // Units of 8 weight panels of 32 (each chunk of activations serves 8 tiles), or of 4 when that
+    // leaves a thread fewer than four units to balance with (the vision's 1152-wide outputs).
     const int64_t panels = avx512::weight_panels(n_);
-    const int64_t per_thread = (panels + nth - 1) / nth;
-    const int64_t first = std::min(panels, per_thread * ith);
-    const int64_t last = std::min(panels, first + per_thread);
-    avx512::multiply(packed, m, {data_, true, row_stride_, n_, k_}, bias, out, size_t(n_), first, last,
-                     gelu ? avx512::Epilogue::gelu_erf : avx512::Epilogue::none);
+    const int64_t unit = panels >= 64 ? 8 : 4;
+    for (int64_t first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit; first < panels;
+         first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit) {
+        avx512::multiply(packed, m, {data_, true, row_stride_, n_, k_}, bias, out, size_t(n_), first, std::min(panels, first + unit),
+                         gelu ? avx512::Epilogue::gelu_erf : avx512::Epilogue::none);
+    }
 }
 
 ggml_tensor * F16Matrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias, bool gelu) const {
     const int64_t m = x->ne[1];
     ggml_tensor * pack_args[1] = {x};
     ggml_tensor * packed = ggml_custom_4d(ctx, GGML_TYPE_F32, int64_t(avx512::packed_floats(m, k_)), 1, 1, 1, pack_args, 1, pack_op,
-                                          GGML_N_TASKS_MAX, nullptr);
+                                          GGML_N_TASKS_MAX, const_cast<F16Matrix *>(this));
     ggml_set_name(packed, "f16_matmul_pack");  // names are what an op profile calls our kernels
     ggml_tensor * args[2] = {packed, bias};
     ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_F32, n_, m, 1, 1, args, bias != nullptr ? 2 : 1, gelu ? multiply_gelu_op : multiply_op,
