@@ -1,4 +1,4 @@
-// npm run parity:full -- [--checkpoint DIR] [--types f32,f16,q8_0,q4_0] [--threads 2]
+// npm run parity:full -- [--checkpoint DIR] [--types f32,f16,q8_0,q4_0] [--threads 2] [--own-attention]
 // The text decoder against node-llama-cpp on the FULL-size random model (the tests do the same
 // on the tiny one): max |p_ours - p_llama.cpp| over the next-token distribution of 5 prompts, and
 // whether 64-token greedy continuations agree. Also the vision tower: f16 and q8_0 mmproj
@@ -18,6 +18,11 @@ const threads = Number(option('--threads', '2'));
 const types = option('--types', 'f32,f16,q8_0,q4_0').split(',') as TextType[];
 const stages = new Set(option('--stages', 'text,vision').split(','));
 const flashAttention = option('--flash-attention', 'on') !== 'off';
+// Like for like with llama.cpp: its flash attention keeps value sums in f16, our prefill attention
+// in f32 (closer to an all-f32 path; test/model/vision-kernels.test.ts). --own-attention compares
+// our default path instead. The native runtime reads this when it builds a text graph.
+const ownAttention = process.argv.includes('--own-attention');
+if (!ownAttention) process.env.MOONDREAM_DISABLE_PREFILL_ATTENTION = '1';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 // Generated only if a conversion is missing from the cache.
 const checkpoint = () => fullCheckpoint(process.argv.includes('--checkpoint') ? option('--checkpoint', '') : undefined, log);
@@ -25,7 +30,7 @@ const checkpoint = () => fullCheckpoint(process.argv.includes('--checkpoint') ? 
 const PROMPTS = PARITY_PROMPTS;
 
 if (stages.has('text')) {
-  console.log(`flash attention ${flashAttention ? 'on' : 'off'} on both sides\n`);
+  console.log(`flash attention ${flashAttention ? 'on' : 'off'} on both sides; prompts through ${ownAttention ? 'our prefill attention' : 'ggml\'s attention, as llama.cpp'}\n`);
   console.log('| text type | max abs probability difference | greedy 64 tokens, 5 prompts | where runs part: step (node-llama-cpp\'s top-2 probability gap there; ours took its #2?) |');
   console.log('|---|---|---|---|');
   for (const type of types) {
