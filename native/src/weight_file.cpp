@@ -105,6 +105,10 @@ void WeightFile::release_mapped(const ggml_tensor * t) const {
     if (t->buffer == buffer_.get()) release_pages(t->data, ggml_nbytes(t));
 }
 
+void WeightFile::release_all_mapped() const {
+    if (mapping_) release_pages(mapping_->data(), mapping_->size());
+}
+
 Status WeightFile::map_weights(const std::vector<ggml_tensor *> & repack_candidates) {
     Result<MappedFile> mapped = MappedFile::open(path_);
     if (!mapped.ok()) return mapped.error();

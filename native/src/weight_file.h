@@ -46,6 +46,9 @@ public:
     Status map_weights(const std::vector<ggml_tensor *> & repack_candidates);
     // Drops a mapped tensor's pages from memory (it must no longer be read; e.g. repacked by us).
     void release_mapped(const ggml_tensor * t) const;
+    // Drops every mapped page of the file from this process's memory; the system's page cache
+    // keeps them, and the next read maps them back (minor faults, a few pages per fault).
+    void release_all_mapped() const;
     size_t mapped_bytes() const { return mapping_ ? mapping_->size() : 0; }
     size_t repacked_bytes() const { return repack_buffer_ ? ggml_backend_buffer_get_size(repack_buffer_.get()) : 0; }
 
