@@ -11,4 +11,8 @@ namespace moondream::avx512 {
 // masked keys then add nothing to the product with the values. Needs avx512::available().
 void softmax_rows(float * s, int64_t rows, size_t ld, int64_t width, const int64_t * valid = nullptr);
 
+// row[j] = exp(row[j] - max of row[0, n)) in place, for j < n (n >= 1); returns their sum: a
+// softmax's numerators and denominator. Needs avx512::available().
+float exp_row(float * row, int64_t n);
+
 }  // namespace moondream::avx512

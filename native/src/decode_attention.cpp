@@ -6,13 +6,13 @@
 #include <cstring>
 #include <vector>
 
+#include "avx512_softmax.h"
 #include "cpu_level.h"
 
 #if defined(__x86_64__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
-#include "avx512_math.h"
 #define MOONDREAM_DECODE_ATTENTION 1
 #endif
 
@@ -68,28 +68,8 @@ __attribute__((target("avx512f"))) void heads(const float * q, size_t q_head, co
         for (int64_t h = 0; h < n_heads; ++h) std::memset(out + size_t(h) * HD, 0, HD * sizeof(float));
         return;
     }
-    // Pass 2: each head's softmax numerators, 16 at a time, and their sums.
-    for (int64_t h = 0; h < n_heads; ++h) {
-        float * sh = scores + size_t(h) * size_t(n_kv);
-        __m512 top = _mm512_set1_ps(-INFINITY);
-        int64_t j = 0;
-        for (; j + 16 <= n_kv; j += 16) top = _mm512_max_ps(top, _mm512_loadu_ps(sh + j));
-        const __mmask16 tail = __mmask16((1u << (n_kv - j)) - 1);
-        if (j < n_kv) top = _mm512_mask_max_ps(top, tail, top, _mm512_maskz_loadu_ps(tail, sh + j));
-        const __m512 best = _mm512_set1_ps(_mm512_reduce_max_ps(top));
-        __m512 sum = _mm512_setzero_ps();
-        for (j = 0; j + 16 <= n_kv; j += 16) {
-            const __m512 e = avx512::exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(sh + j), best));
-            _mm512_storeu_ps(sh + j, e);
-            sum = _mm512_add_ps(sum, e);
-        }
-        if (j < n_kv) {
-            const __m512 e = avx512::exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, sh + j), best));
-            _mm512_mask_storeu_ps(sh + j, tail, e);
-            sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(tail, e));
-        }
-        acc[size_t(n_heads) * HD + size_t(h)] = _mm512_reduce_add_ps(sum);
-    }
+    // Pass 2: each head's softmax numerators and their sum.
+    for (int64_t h = 0; h < n_heads; ++h) acc[size_t(n_heads) * HD + size_t(h)] = avx512::exp_row(scores + size_t(h) * size_t(n_kv), n_kv);
     // Pass 3: the weighted sums of the values, row by row, the accumulators in L1.
     std::memset(acc, 0, size_t(n_heads) * HD * sizeof(float));
     for (int64_t j = 0; j < n_kv; ++j) {
