@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "amx_matrix.h"
 #include "moondream_tools.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -179,15 +180,25 @@ __attribute__((target("avx2"))) int32_t int8_avx2(int64_t n, int32_t) {
 }
 #endif
 
+#if MOONDREAM_X86
+// AMX tiles, where our q8_0 and q4_0 prefill product runs on them (amx_matrix.h).
+int32_t int8_amx(int64_t n, int32_t) {
+    amx::peak_loop(n);
+    return 0;
+}
+#endif
+
 struct Int8Kernel {
     const char * isa;
     int macs_per_step;  // multiply-adds per accumulator update
     int accumulators;   // accumulator updates per iteration
     int32_t (*run)(int64_t, int32_t);
+    int64_t iterations = 12'000'000;  // about 50 ms per pass at typical clocks
 };
 
 Int8Kernel pick_int8() {
 #if MOONDREAM_X86
+    if (amx::cpu_choice().chosen) return {"AMX-INT8 tiles", 16 * 16 * 64, 4, int8_amx, 1'000'000};
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) return {"AVX-512 VNNI", 64, 16, int8_vnni512};
     if (__builtin_cpu_supports("avx2")) return {"AVX2 maddubs", 32, 10, int8_avx2};
@@ -273,7 +284,7 @@ Result<MachineProbe> probe_machine(int n_threads, size_t read_bytes) {
     const Int8Kernel int8 = pick_int8();
     out.int8_isa = int8.isa;
     if (int8.run != nullptr) {
-        const int64_t int8_iterations = 12'000'000;
+        const int64_t int8_iterations = int8.iterations;
         std::vector<int32_t> int_sinks(static_cast<size_t>(n_threads));
         best = 1e30;
         for (int pass = 0; pass < 5; ++pass) {

@@ -1,5 +1,6 @@
 #include "vnni_matrix.h"
 
+#include "amx_matrix.h"
 #include "cpu_level.h"
 
 #include <algorithm>
@@ -25,7 +26,8 @@ constexpr int kBlock = 32;           // q8_0 and q4_0 block
 constexpr int kGroups = kBlock / 4;  // VPDPBUSD takes 4 k per lane
 constexpr size_t kBlockScaleBytes = size_t(kRows) * 2;  // 16 f16 scales
 constexpr int kMaxColumns = 8;       // activation rows per register tile
-constexpr size_t kPrefetchBlocks = 8;  // how far ahead decode prefetches weights (prefetches never fault)
+constexpr size_t kPrefetchBlocks = 8;
+constexpr int64_t kAmxMinRows = 16;  // below one AMX tile of rows, the VNNI kernels multiply  // how far ahead decode prefetches weights (prefetches never fault)
 
 // Per type: ggml's block size in bytes, our packed weight bytes per block of a tile, and the
 // offset that makes its values unsigned (VPDPBUSD multiplies u8 weights by s8 activations):
@@ -50,11 +52,18 @@ size_t activation_stride(int64_t k) {
 
 #if MOONDREAM_VNNI_MATRIX
 
-__attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, uint8_t * out, int64_t k, int32_t offset) {
+// Where quantize_row puts block b of a row: its 32 values, its f32 scale and (when `starts` is
+// not null) -offset x the sum of its values.
+struct RowPlacement {
+    int8_t * values;
+    size_t value_step;  // bytes between blocks' values
+    float * scales;
+    size_t scale_step;  // floats between blocks' scales
+    int32_t * starts;
+};
+
+__attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, const RowPlacement & at, int64_t k, int32_t offset) {
     const int64_t nb = k / kBlock;
-    auto * values = reinterpret_cast<int8_t *>(out);
-    float * scales = reinterpret_cast<float *>(out + k);
-    int32_t * sums = reinterpret_cast<int32_t *>(out + k + 4 * nb);
     for (int64_t b = 0; b < nb; ++b) {
         const __m512 v0 = _mm512_loadu_ps(x + b * kBlock);
         const __m512 v1 = _mm512_loadu_ps(x + b * kBlock + 16);
@@ -65,11 +74,27 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, u
         const __m512 inverse = _mm512_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
         const __m512i q0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         const __m512i q1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(values + b * kBlock), _mm512_cvtepi32_epi8(q0));
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(values + b * kBlock + 16), _mm512_cvtepi32_epi8(q1));
-        scales[b] = d;
-        sums[b] = -offset * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        int8_t * values = at.values + size_t(b) * at.value_step;
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(values), _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(values + 16), _mm512_cvtepi32_epi8(q1));
+        at.scales[size_t(b) * at.scale_step] = d;
+        if (at.starts != nullptr) at.starts[b] = -offset * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
     }
+}
+
+// The VNNI kernels' row: k values, then nb scales, then nb starts.
+RowPlacement row_placement(uint8_t * out, int64_t k) {
+    const size_t nb = size_t(k) / kBlock;
+    return {reinterpret_cast<int8_t *>(out), kBlock, reinterpret_cast<float *>(out + k), 1, reinterpret_cast<int32_t *>(out + k + 4 * nb)};
+}
+
+// The AMX kernel's tile order (amx_matrix.h): row j's block b in group j / 16, at row j % 16.
+RowPlacement tile_placement(uint8_t * out, int64_t k, int64_t row) {
+    const size_t nb = size_t(k) / kBlock;
+    uint8_t * group = out + size_t(row / amx::kGroupRows) * nb * amx::kGroupBlockBytes;
+    const size_t r = size_t(row % amx::kGroupRows);
+    return {reinterpret_cast<int8_t *>(group + r * kBlock), amx::kGroupBlockBytes,
+            reinterpret_cast<float *>(group + amx::kGroupValueBytes) + r, amx::kGroupBlockBytes / sizeof(float), nullptr};
 }
 
 // Loads block b's 16 x 32 weights of a tile as 8 registers: w[g] holds the 16 rows' 4 k of
@@ -252,17 +277,35 @@ template <ggml_type T>
 constexpr TileKernel kKernels[kMaxColumns + 1] = {nullptr,           row_kernel<T, 1>,  row_kernel<T, 2>,  tile_kernel<T, 3>, tile_kernel<T, 4>,
                                                   tile_kernel<T, 5>, tile_kernel<T, 6>, tile_kernel<T, 7>, tile_kernel<T, 8>};
 
-// userdata: the VnniMatrix the rows are quantized for (its type sets the weights' offset).
+// userdata: the VnniMatrix the rows are quantized for (its type sets the weights' offset; whether
+// its product runs on AMX tiles, their layout).
 void quantize_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const ggml_tensor * x = dst->src[0];
     const int64_t k = x->ne[0];
-    const size_t stride = activation_stride(k);
+    const int64_t m = x->ne[1];
     const auto * matrix = static_cast<const VnniMatrix *>(userdata);
     const int32_t offset = format_of(matrix->type()).offset;
+    auto * out = static_cast<uint8_t *>(dst->data);
     if (ith == 0) matrix->start_shared_multiply();
-    for (int64_t row = ith; row < x->ne[1]; row += nth) {
+    if (matrix->uses_amx(m)) {
+        const int64_t nb = k / kBlock;
+        for (int64_t row = ith; row < amx::padded_rows(m); row += nth) {
+            const RowPlacement at = tile_placement(out, k, row);
+            if (row < m) {
+                quantize_row(reinterpret_cast<const float *>(static_cast<const char *>(x->data) + size_t(row) * x->nb[1]), at, k, offset);
+                continue;
+            }
+            for (int64_t b = 0; b < nb; ++b) {  // padding: zero values with a zero scale
+                std::memset(at.values + size_t(b) * at.value_step, 0, kBlock);
+                at.scales[size_t(b) * at.scale_step] = 0.0f;
+            }
+        }
+        return;
+    }
+    const size_t stride = activation_stride(k);
+    for (int64_t row = ith; row < m; row += nth) {
         quantize_row(reinterpret_cast<const float *>(static_cast<const char *>(x->data) + size_t(row) * x->nb[1]),
-                     static_cast<uint8_t *>(dst->data) + size_t(row) * stride, k, offset);
+                     row_placement(out + size_t(row) * stride, k), k, offset);
     }
 }
 
@@ -286,7 +329,8 @@ void multiply_row_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const VnniMatrix *>(userdata);
     thread_local std::vector<uint8_t> row;
     row.resize(activation_stride(matrix->k()));
-    quantize_row(static_cast<const float *>(dst->src[0]->data), row.data(), matrix->k(), format_of(matrix->type()).offset);
+    quantize_row(static_cast<const float *>(dst->src[0]->data), row_placement(row.data(), matrix->k()), matrix->k(),
+                 format_of(matrix->type()).offset);
     matrix->multiply(row.data(), bias_of(dst), static_cast<float *>(dst->data), 1, ith, nth);
 }
 
@@ -369,6 +413,8 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight) {
     packed->storage_ = map_anonymous(packed->bytes_);
     if (!packed->storage_) throw std::bad_alloc();
     packed->data_ = packed->storage_.get();
+    // Read at every load, like MOONDREAM_DISABLE_VNNI_MATRIX.
+    packed->use_amx_ = amx::cpu_choice().chosen;
     // Huge pages: a few hundred page faults instead of hundreds of thousands while packing.
     madvise(packed->data_, packed->bytes_, MADV_HUGEPAGE);
 #if MOONDREAM_VNNI_MATRIX
@@ -391,7 +437,8 @@ ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tens
         return out;
     }
     ggml_tensor * quantize_args[1] = {x};
-    ggml_tensor * quantized = ggml_custom_4d(ctx, GGML_TYPE_I8, int64_t(activation_stride(k_)) * m, 1, 1, 1, quantize_args, 1, quantize_op,
+    const size_t quantized_bytes = uses_amx(m) ? amx::activation_bytes(m, k_) : activation_stride(k_) * size_t(m);
+    ggml_tensor * quantized = ggml_custom_4d(ctx, GGML_TYPE_I8, int64_t(quantized_bytes), 1, 1, 1, quantize_args, 1, quantize_op,
                                              GGML_N_TASKS_MAX, self);
     ggml_set_name(quantized, "vnni_quantize");
     ggml_tensor * args[2] = {quantized, bias};
@@ -412,6 +459,10 @@ void VnniMatrix::multiply_shared(const uint8_t * activations, const float * bias
     const int64_t nb = k_ / kBlock;
     const size_t stride = activation_stride(k_);
     const bool q4 = type_ == GGML_TYPE_Q4_0;
+    if (uses_amx(m)) {
+        multiply_amx(activations, bias, out, m);
+        return;
+    }
     for (int64_t pair = next_pair_.fetch_add(1, std::memory_order_relaxed); pair < pairs; pair = next_pair_.fetch_add(1, std::memory_order_relaxed)) {
         const int64_t t = 2 * pair;
         for (int64_t j = 0; j < m; j += kPairColumns) {
@@ -424,6 +475,30 @@ void VnniMatrix::multiply_shared(const uint8_t * activations, const float * bias
 #else
     (void)activations, (void)bias, (void)out, (void)m;
 #endif
+}
+
+bool VnniMatrix::uses_amx(int64_t m) const { return use_amx_ && m >= kAmxMinRows && n_ % (2 * kRows) == 0; }
+
+void VnniMatrix::multiply_amx(const uint8_t * activations, const float * bias, float * out, int64_t m) const {
+    // Units of (rows, tile pair), handed out rows-major: both threads work on the same rows at a
+    // time, which stay in their L2 (about 1 MiB of them) while every pair's weights pass over.
+    const int64_t pairs = n_ / kRows / 2;
+    const int64_t nb = k_ / kBlock;
+    const size_t row_bytes = size_t(nb) * amx::kGroupBlockBytes / amx::kGroupRows;
+    const int64_t fit = std::max<int64_t>(32, int64_t((size_t(1) << 20) / row_bytes) / 32 * 32);
+    const int64_t chunks = (m + fit - 1) / fit;
+    const int64_t chunk_rows = ((m + chunks - 1) / chunks + 31) / 32 * 32;
+    const int64_t units = chunks * pairs;
+    for (int64_t u = next_pair_.fetch_add(1, std::memory_order_relaxed); u < units; u = next_pair_.fetch_add(1, std::memory_order_relaxed)) {
+        const int64_t first_row = (u / pairs) * chunk_rows;
+        const int64_t t = 2 * (u % pairs);
+        const amx::TilePair pair{{reinterpret_cast<const uint16_t *>(tile(t)), reinterpret_cast<const uint16_t *>(tile(t + 1))},
+                                 {tile(t) + size_t(nb) * kBlockScaleBytes, tile(t + 1) + size_t(nb) * kBlockScaleBytes},
+                                 nb,
+                                 type_ == GGML_TYPE_Q4_0};
+        amx::multiply_pair(pair, activations + size_t(first_row) * row_bytes, std::min(chunk_rows, m - first_row),
+                           bias != nullptr ? bias + t * kRows : nullptr, out + size_t(first_row) * size_t(n_) + size_t(t * kRows), size_t(n_));
+    }
 }
 
 void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth) const {

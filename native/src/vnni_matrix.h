@@ -57,9 +57,16 @@ public:
     void start_shared_multiply() const { next_pair_.store(0, std::memory_order_relaxed); }
     void multiply_shared(const uint8_t * activations, const float * bias, float * out, int64_t m) const;
 
+    // Whether a product of m rows runs on AMX tiles (amx_matrix.h): the CPU has AMX-INT8 (and
+    // MOONDREAM_DISABLE_AMX_MATRIX was unset at load), m is 16 or more and n a multiple of 32. Its
+    // activations are then quantized in the tiles' layout.
+    bool uses_amx(int64_t m) const;
+
 private:
     VnniMatrix() = default;
     const uint8_t * tile(int64_t t) const { return data_ + size_t(t) * tile_bytes_; }
+    // multiply_shared on AMX tiles (amx_matrix.h), the same results bit for bit.
+    void multiply_amx(const uint8_t * activations, const float * bias, float * out, int64_t m) const;
 
     ggml_type type_ = GGML_TYPE_Q8_0;
     int64_t k_ = 0;
@@ -71,6 +78,7 @@ private:
     AnonymousPages storage_;
     size_t bytes_ = 0;
     uint8_t * data_ = nullptr;  // page aligned
+    bool use_amx_ = false;      // amx::cpu_choice() when packed
     mutable std::atomic<int64_t> next_pair_{0};
 };
 

@@ -3,7 +3,8 @@
 // (activations quantized to q8_0 alike, exact integer block dots, per-block scales), so the
 // results agree to float summation order. Shapes cover the model's (k a multiple of 32 up to
 // 8192, n a multiple of 16, the 4304-wide vision MLP) and every column-tile width: 1 (decode),
-// 2..8 and remainders of 8. On a CPU without AVX-512 VNNI (or under MOONDREAM_CPU_LEVEL below avx512) the kernel is never
+// 2..8 and remainders of 8, and prefill's shared path, on AMX tiles where the CPU has them
+// (amx_matrix.cpp), which must give the VNNI kernel's results bit for bit. On a CPU without AVX-512 VNNI (or under MOONDREAM_CPU_LEVEL below avx512) the kernel is never
 // used, and the skip says why.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -14,6 +15,9 @@ import { tinyPair } from '../helpers/tiny-model.js';
 const SHAPES: [k: number, n: number, m: number][] = [
   [64, 16, 1], [64, 192, 2], [96, 48, 3], [256, 64, 5], [64, 192, 7], [2048, 64, 8], [2048, 64, 9], [8192, 32, 3],
   [1152, 4304, 17], [96, 48, 256],
+  // Prefill's shared path (n a multiple of 32, 16 rows or more), which runs on AMX tiles where the
+  // CPU has them: whole and partial 32-row tile pairs, and rows split into chunks (large k).
+  [64, 32, 16], [2048, 96, 40], [8192, 64, 100], [64, 32, 300], [4096, 128, 512],
 ];
 
 /** Why the kernel does not run here: no AVX-512 VNNI, or MOONDREAM_CPU_LEVEL below avx512. */
@@ -58,6 +62,30 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
         ours.dispose();
         byOption.dispose();
         byEnv.dispose();
+      }
+    }
+  });
+
+  it('on AMX tiles, where the CPU has AMX-INT8, gives a prompt the VNNI kernel\'s logits bit for bit', async (t) => {
+    const amx = ggmlInfo().kernels.find((k) => k.name === 'amx_matrix');
+    if (!amx?.chosen) {
+      t.skip(`not used here: ${amx?.reason ?? 'no reason given'}`);
+      return;
+    }
+    // 24 positions: the prompt's products take the AMX path (16 rows or more).
+    const tokens = [50256, 27, 9060, 29, 1867, 318, 262, 3290, 30, 198, 50, 262, 1110, 318, 257, 1402, 11, 290, 262, 6766, 318, 4171, 13, 198];
+    for (const type of ['q8_0', 'q4_0'] as const) {
+      const { textPath } = await tinyPair(type);
+      const onTiles = await Moondream.load({ text: textPath }, { threads: 2 });
+      process.env.MOONDREAM_DISABLE_AMX_MATRIX = '1';
+      const onVnni = await Moondream.load({ text: textPath }, { threads: 2 }).finally(() => delete process.env.MOONDREAM_DISABLE_AMX_MATRIX);
+      try {
+        const a = await onTiles.evaluate(tokens);
+        const b = await onVnni.evaluate(tokens);
+        assert.deepEqual(Array.from(a), Array.from(b), type);
+      } finally {
+        onTiles.dispose();
+        onVnni.dispose();
       }
     }
   });

@@ -1,5 +1,5 @@
 // Which ggml CPU backend and which of our kernels a process chooses (native/src/cpu_backend_loader.cpp,
-// cpu_level.cpp and our AVX-512 kernels: vnni_matrix, f16_matrix, vision_attention, decode_attention, prefill_attention, gelu_table), checked against what /proc/cpuinfo says this CPU has, in this
+// cpu_level.cpp and our AVX-512 and AMX kernels: vnni_matrix, amx_matrix, f16_matrix, vision_attention, decode_attention, prefill_attention, gelu_table), checked against what /proc/cpuinfo says this CPU has, in this
 // process and in children with MOONDREAM_CPU_LEVEL set.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,9 +17,11 @@ const platformScript = fileURLToPath(new URL('../../../scripts/platform-package.
 const flags = new Set(existsSync('/proc/cpuinfo')
   ? (/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/)
   : []);
-// What each of our kernels is compiled for (target attributes), and the variable that turns it off.
-const KERNELS = [
+// What each of our kernels is compiled for (target attributes), the MOONDREAM_CPU_LEVEL it needs
+// (avx512 unless named), and the variable that turns it off.
+const KERNELS: { name: string; needs: string[]; disable: string; level?: string }[] = [
   { name: 'vnni_matrix', needs: ['avx512f', 'avx512bw', 'avx512_vnni'], disable: 'MOONDREAM_DISABLE_VNNI_MATRIX' },
+  { name: 'amx_matrix', needs: ['amx_tile', 'amx_int8', 'avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_AMX_MATRIX', level: 'amx' },
   { name: 'f16_matrix', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_F16_MATRIX' },
   { name: 'vision_attention', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_VISION_ATTENTION' },
   { name: 'decode_attention', needs: ['avx512f'], disable: 'MOONDREAM_DISABLE_DECODE_ATTENTION' },
@@ -90,7 +92,7 @@ describe('the CPU backend of this process', () => {
     for (const kernel of KERNELS) {
       const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === kernel.name)!;
       const expected = process.arch === 'x64' && kernel.needs.every((f) => flags.has(f)) &&
-        levelIndex(cap) >= LEVELS.indexOf('avx512') && process.env[kernel.disable] === undefined;
+        levelIndex(cap) >= LEVELS.indexOf(kernel.level ?? 'avx512') && process.env[kernel.disable] === undefined;
       assert.equal(report.chosen, expected, `${kernel.name}: ${report.reason}`);
     }
   });
@@ -105,7 +107,7 @@ describe('MOONDREAM_CPU_LEVEL', () => {
       const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === kernel.name)!;
       assert.equal(report.chosen, false, kernel.name);
       if (process.arch === 'x64' && kernel.needs.every((f) => flags.has(f))) {
-        assert.match(report.reason, /MOONDREAM_CPU_LEVEL=avx2 is below avx512/, kernel.name);
+        assert.match(report.reason, new RegExp(`MOONDREAM_CPU_LEVEL=avx2 is below ${kernel.level ?? 'avx512'}`), kernel.name);
       }
     }
     if (info.cpuBackend.runtimeSelected && hasAvx2) {
@@ -117,6 +119,17 @@ describe('MOONDREAM_CPU_LEVEL', () => {
           assert.equal(c.verdict, 'above MOONDREAM_CPU_LEVEL=avx2', c.name);
         }
       }
+    }
+  });
+
+  it('avx512 keeps the AVX-512 kernels and turns the AMX one off', () => {
+    const { info } = infoWith('avx512');
+    assert.ok(info);
+    for (const kernel of KERNELS) {
+      const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === kernel.name)!;
+      const has = process.arch === 'x64' && kernel.needs.every((f) => flags.has(f)) && process.env[kernel.disable] === undefined;
+      assert.equal(report.chosen, has && kernel.level !== 'amx', `${kernel.name}: ${report.reason}`);
+      if (has && kernel.level === 'amx') assert.match(report.reason, /MOONDREAM_CPU_LEVEL=avx512 is below amx/);
     }
   });
 
