@@ -26,8 +26,8 @@ constexpr int kBlock = 32;           // q8_0 and q4_0 block
 constexpr int kGroups = kBlock / 4;  // VPDPBUSD takes 4 k per lane
 constexpr size_t kBlockScaleBytes = size_t(kRows) * 2;  // 16 f16 scales
 constexpr int kMaxColumns = 8;       // activation rows per register tile
-constexpr size_t kPrefetchBlocks = 8;
-constexpr int64_t kAmxMinRows = 16;  // below one AMX tile of rows, the VNNI kernels multiply  // how far ahead decode prefetches weights (prefetches never fault)
+constexpr size_t kPrefetchBlocks = 8;  // how far ahead decode prefetches weights (prefetches never fault)
+constexpr int64_t kAmxMinRows = 16;    // below one AMX tile of rows, the VNNI kernels multiply
 
 // Per type: ggml's block size in bytes, our packed weight bytes per block of a tile, and the
 // offset that makes its values unsigned (VPDPBUSD multiplies u8 weights by s8 activations):
@@ -455,14 +455,14 @@ ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tens
 
 void VnniMatrix::multiply_shared(const uint8_t * activations, const float * bias, float * out, int64_t m) const {
 #if MOONDREAM_VNNI_MATRIX
-    const int64_t pairs = n_ / kRows / 2;
-    const int64_t nb = k_ / kBlock;
-    const size_t stride = activation_stride(k_);
-    const bool q4 = type_ == GGML_TYPE_Q4_0;
     if (uses_amx(m)) {
         multiply_amx(activations, bias, out, m);
         return;
     }
+    const int64_t pairs = n_ / kRows / 2;
+    const int64_t nb = k_ / kBlock;
+    const size_t stride = activation_stride(k_);
+    const bool q4 = type_ == GGML_TYPE_Q4_0;
     for (int64_t pair = next_pair_.fetch_add(1, std::memory_order_relaxed); pair < pairs; pair = next_pair_.fetch_add(1, std::memory_order_relaxed)) {
         const int64_t t = 2 * pair;
         for (int64_t j = 0; j < m; j += kPairColumns) {
