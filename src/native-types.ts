@@ -295,7 +295,7 @@ export interface NativeAddon {
   /** native/src/machine_probe.cpp: bandwidth and compute peaks of `threads` threads. */
   probeMachine(threads: number, readBytes: number): Promise<MachineProbe>;
   /** native/src/vnni_matrix_check.cpp: our VNNI matmul against ggml's on seeded random data (tests). */
-  vnniMatrixCheck(typeId: number, k: number, n: number, m: number, seed: number, threads: number): { supported: boolean; maxRelativeDifference: number };
+  vnniMatrixCheck(typeId: number, k: number, n: number, m: number, seed: number, threads: number): { supported: boolean; maxRelativeDifference: number; onAmxTiles: boolean };
   /** Pillow-exact resize to imageSize x imageSize + normalisation: 3*imageSize^2 floats, CHW (native/src/preprocess.cpp). */
   preprocessRgb(rgb: Uint8Array, width: number, height: number,
     params: { imageSize: number; imageMean: readonly number[]; imageStd: readonly number[] }): Promise<Float32Array>;

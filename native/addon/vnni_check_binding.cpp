@@ -17,6 +17,7 @@ Napi::Value VnniMatrixCheckBinding(const Napi::CallbackInfo & info) {
     Napi::Object out = Napi::Object::New(env);
     out.Set("supported", result.value().supported);
     out.Set("maxRelativeDifference", result.value().max_relative_difference);
+    out.Set("onAmxTiles", result.value().on_amx_tiles);
     return out;
 }
 

@@ -12,6 +12,7 @@ namespace moondream {
 struct VnniCheck {
     bool supported = false;              // this CPU runs the kernel (else nothing was compared)
     double max_relative_difference = 0;  // max |ours - ggml| / max |ggml| over the [n, m] result
+    bool on_amx_tiles = false;           // the product ran on AMX tiles (amx_matrix.h), not VPDPBUSD
 };
 
 // Multiplies a seeded random q8_0 or q4_0 weight [k, n] by random activations [k, m] with our

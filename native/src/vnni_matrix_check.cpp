@@ -43,6 +43,7 @@ Result<VnniCheck> check_vnni_matrix(int type, int64_t k, int64_t n, int64_t m, u
     std::unique_ptr<VnniMatrix> packed = VnniMatrix::pack(weight);
     out.supported = packed != nullptr;  // shapes are valid above, so only the CPU can say no
     if (!packed) return out;
+    out.on_amx_tiles = packed->uses_amx(m);
     // With a bias, as the model's matmuls have one (the kernel adds it to each output tile).
     ggml_tensor * bias = ggml_new_tensor_1d(ctx.get(), GGML_TYPE_F32, n);
     for (int64_t i = 0; i < n; ++i) static_cast<float *>(bias->data)[i] = next_value(state);

@@ -23,6 +23,8 @@ const SHAPES: [k: number, n: number, m: number][] = [
 /** Why the kernel does not run here: no AVX-512 VNNI, or MOONDREAM_CPU_LEVEL below avx512. */
 const notHere = () => `not used here: ${ggmlInfo().kernels.find((k) => k.name === 'vnni_matrix')?.reason ?? 'no reason given'}`;
 
+const amxChosen = () => ggmlInfo().kernels.find((k) => k.name === 'amx_matrix')?.chosen === true;
+
 describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () => {
   for (const type of ['q8_0', 'q4_0'] as const) {
     it(`${type}: within 2e-6 of ggml's mul_mat on ${SHAPES.length} shapes (k x n weight, m activation rows)`, (t) => {
@@ -33,6 +35,8 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
           return;
         }
         assert.ok(check.maxRelativeDifference < 2e-6, `${k}x${n}, ${m} rows: ${check.maxRelativeDifference}`);
+        // Prefill's shared path takes the AMX tiles wherever that kernel is chosen.
+        assert.equal(check.onAmxTiles, amxChosen() && m >= 16 && n % 32 === 0, `${k}x${n}, ${m} rows on AMX tiles`);
       }
     });
   }
@@ -68,11 +72,19 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
 
   it('on AMX tiles, where the CPU has AMX-INT8, gives a prompt the VNNI kernel\'s logits bit for bit', async (t) => {
     const amx = ggmlInfo().kernels.find((k) => k.name === 'amx_matrix');
-    if (!amx?.chosen) {
+    if (!amxChosen()) {
       t.skip(`not used here: ${amx?.reason ?? 'no reason given'}`);
       return;
     }
-    // 24 positions: the prompt's products take the AMX path (16 rows or more).
+    // 24 positions: the prompt's products take the AMX path (16 rows or more), as the tiny model's
+    // shapes (k 128, n 384) do in the self-check; with the variable set at load, they do not.
+    assert.equal(addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 128, 384, 24, 1, 2).onAmxTiles, true);
+    process.env.MOONDREAM_DISABLE_AMX_MATRIX = '1';
+    try {
+      assert.equal(addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 128, 384, 24, 1, 2).onAmxTiles, false);
+    } finally {
+      delete process.env.MOONDREAM_DISABLE_AMX_MATRIX;
+    }
     const tokens = [50256, 27, 9060, 29, 1867, 318, 262, 3290, 30, 198, 50, 262, 1110, 318, 257, 1402, 11, 290, 262, 6766, 318, 4171, 13, 198];
     for (const type of ['q8_0', 'q4_0'] as const) {
       const { textPath } = await tinyPair(type);
