@@ -32,6 +32,7 @@ Result<std::unique_ptr<KvCache>> KvCache::create(int n_layer, int n_embd, int n_
         bytes += GGML_PAD(ggml_nbytes(t), alignment);
     }
     cache->memory_ = map_anonymous(bytes);
+    if (cache->memory_) advise_huge_pages(cache->memory_.get(), bytes);
     if (cache->memory_) cache->buffer_.reset(ggml_backend_cpu_buffer_from_ptr(cache->memory_.get(), bytes));
     if (!cache->buffer_) {
         return Error{ErrorCode::out_of_memory, "cannot allocate a KV cache of " + std::to_string(n_ctx) + " positions"};

@@ -13,11 +13,21 @@ AnonymousPages map_anonymous(size_t bytes) {
     return AnonymousPages(static_cast<uint8_t *>(memory), AnonymousUnmap{bytes});
 }
 
-void release_pages(const void * data, size_t bytes) {
+namespace {
+
+// madvise(advice) over the whole pages inside [data, data + bytes).
+void advise_whole_pages(const void * data, size_t bytes, int advice) {
     const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
     const uintptr_t first = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
     const uintptr_t last = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
-    if (last > first) madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+    if (last > first) madvise(reinterpret_cast<void *>(first), last - first, advice);
 }
+
+}  // namespace
+
+void release_pages(const void * data, size_t bytes) { advise_whole_pages(data, bytes, MADV_DONTNEED); }
+
+// Only advice: where huge pages are off (or the range is not ours to advise), nothing changes.
+void advise_huge_pages(const void * data, size_t bytes) { advise_whole_pages(data, bytes, MADV_HUGEPAGE); }
 
 }  // namespace moondream

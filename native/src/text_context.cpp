@@ -112,6 +112,9 @@ Result<TextGraph *> TextContext::graph_for(int n_tokens, int n_kv) {
     if (!ggml_gallocr_alloc_graph(slot.allocator.get(), slot.graph.graph)) {
         return Error{ErrorCode::out_of_memory, "cannot allocate the compute buffers for " + std::to_string(n_tokens) + " positions"};
     }
+    // The prefill's buffer is handed back after every prompt (append) and faulted in again by the
+    // next: in huge pages that costs milliseconds, not a tenth of a second.
+    if (ggml_backend_buffer_t scratch = slot.graph.logits->buffer) advise_huge_pages(ggml_backend_buffer_get_base(scratch), ggml_backend_buffer_get_size(scratch));
     // The transposed-values layout writes the cache at n_past through views: rebuild every time.
     slot.reusable = slot.graph.cache_rows != nullptr;
     slot.n_tokens = n_tokens;

@@ -18,6 +18,9 @@ Result<std::unique_ptr<VisionEncoder>> VisionEncoder::create(const VisionModel &
     if (!ggml_gallocr_alloc_graph(encoder->allocator_.get(), encoder->graph_.graph)) {
         return Error{ErrorCode::out_of_memory, "cannot allocate the vision encoder's compute buffers"};
     }
+    // Handed back after every encode (below) and faulted in again by the next: in huge pages.
+    ggml_backend_buffer_t scratch = encoder->graph_.embeddings->buffer;
+    advise_huge_pages(ggml_backend_buffer_get_base(scratch), ggml_backend_buffer_get_size(scratch));
     return encoder;
 }
 
