@@ -3,7 +3,7 @@
 // probe's peak measured in the same process (a shared machine moves absolute figures; the ratio
 // between alternating runs holds). Built with -DMOONDREAM_KERNEL_BENCH=ON (scripts/kernel-bench.sh).
 //   kernel_bench [threads] [repetitions] [case...]     cases: f16 (vision matmuls), int8 (prefill
-//   matmuls, q4_0 and q8_0), matvec (decode), attention, erf
+//   matmuls, q4_0 and q8_0), matvec (decode), attention, decode_attention, erf
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -18,7 +18,9 @@
 
 #include "ggml-cpp.h"
 #include "ggml-cpu.h"
+#include "../src/decode_attention.h"
 #include "../src/f16_matrix.h"
+#include "../src/memory_pages.h"
 #include "../src/vnni_matrix.h"
 #include "../src/vision_attention.h"
 #include "../src/avx512_math.h"
@@ -288,6 +290,82 @@ void bench_matvec(Runner & runner, int reps, ggml_type type, int count) {
                 ggml_type_name(type), count, total / 1e6, total / o / 1e9, rd / o, total / a / 1e9, rd / a, total / rd / 1e9, sink == 42 ? " " : "");
 }
 
+// Decode's attention at depth `depth`: Phi-1.5's 24 layers of f16 KV cache (2048 positions of
+// 32 heads x 64), attended over `depth` rounded up to 256 as the text graph does, the rest masked.
+// Ours against ggml's flash attention (what runs without our kernel) and a plain read of the bytes
+// the attention must read, alternating.
+void bench_decode_attention(Runner & runner, int reps, int64_t depth) {
+    const int64_t layers = 24, heads = 32, d = 64, e = heads * d, n_ctx = 2048;
+    const int64_t n_kv = std::min<int64_t>(n_ctx, (depth + 1 + 255) / 256 * 256);
+    const size_t cache_bytes = size_t(layers) * 2 * size_t(e) * size_t(n_ctx) * 2;
+    // In huge pages, as the model's KV cache is (kv_cache.cpp).
+    AnonymousPages memory = map_anonymous(cache_bytes + (64u << 20));
+    advise_huge_pages(memory.get(), cache_bytes + (64u << 20));
+    ggml_context_ptr ctx(ggml_init({cache_bytes + (64u << 20), memory.get(), false}));
+    ggml_cgraph * g_ours = ggml_new_graph(ctx.get());
+    ggml_cgraph * g_theirs = ggml_new_graph(ctx.get());
+    ggml_tensor * mask = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F16, n_kv, 1);
+    for (int64_t j = 0; j < n_kv; ++j) static_cast<ggml_fp16_t *>(mask->data)[j] = ggml_fp32_to_fp16(j <= depth ? 0.0f : -INFINITY);
+    uint64_t state = 17;
+    const float scale = 1.0f / std::sqrt(float(d));
+    std::vector<ggml_tensor *> outs_ours, outs_theirs;
+    for (int64_t l = 0; l < layers; ++l) {
+        ggml_tensor * kc = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F16, e, n_ctx);
+        ggml_tensor * vc = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F16, e, n_ctx);
+        for (ggml_tensor * c : {kc, vc}) {
+            auto * h = static_cast<ggml_fp16_t *>(c->data);
+            for (int64_t i = 0; i < e * n_ctx; ++i) h[i] = ggml_fp32_to_fp16(i < e * (depth + 1) ? next_value(state) * 2.0f : 0.0f);
+        }
+        ggml_tensor * q = ggml_new_tensor_3d(ctx.get(), GGML_TYPE_F32, d, heads, 1);
+        for (int64_t i = 0; i < e; ++i) static_cast<float *>(q->data)[i] = next_value(state) * 2.0f;
+        ggml_tensor * keys = ggml_view_3d(ctx.get(), kc, d, n_kv, heads, kc->nb[1], size_t(d) * 2, 0);
+        ggml_tensor * values = ggml_view_3d(ctx.get(), vc, d, n_kv, heads, vc->nb[1], size_t(d) * 2, 0);
+        ggml_tensor * ours = decode_attention(ctx.get(), q, keys, values, mask, scale);
+        ggml_tensor * fa = ggml_flash_attn_ext(ctx.get(), ggml_permute(ctx.get(), q, 0, 2, 1, 3), keys, values, mask, scale, 0.0f, 0.0f);
+        ggml_flash_attn_ext_set_prec(fa, GGML_PREC_F32);
+        ggml_tensor * theirs = ggml_reshape_2d(ctx.get(), fa, e, 1);
+        ggml_build_forward_expand(g_ours, ours);
+        ggml_build_forward_expand(g_theirs, theirs);
+        outs_ours.push_back(ours);
+        outs_theirs.push_back(theirs);
+    }
+    const size_t read_bytes = size_t(layers) * 2 * size_t(e) * size_t(depth + 1) * 2;
+    AnonymousPages raw = map_anonymous(read_bytes);
+    advise_huge_pages(raw.get(), read_bytes);
+    uint8_t * aligned = raw.get();
+    std::memset(aligned, 1, read_bytes);
+    std::vector<double> t_ours, t_theirs, t_read;
+    uint64_t sink = 0;
+    for (int r = 0; r < reps + 1; ++r) {
+        const Timing o = runner.run(g_ours);
+        const Timing a = runner.run(g_theirs);
+        const auto start = Clock::now();
+        if (runner.threads > 1) {
+            std::thread other([&] { sink ^= stream_read(aligned + read_bytes / 2, read_bytes / 2); });
+            sink ^= stream_read(aligned, read_bytes / 2);
+            other.join();
+        } else {
+            sink ^= stream_read(aligned, read_bytes);
+        }
+        const double read = std::chrono::duration<double>(Clock::now() - start).count();
+        if (r == 0) continue;
+        t_ours.push_back(o.wall);
+        t_theirs.push_back(a.wall);
+        t_read.push_back(read);
+    }
+    double worst = 0, top = 0;
+    for (int64_t l = 0; l < layers; ++l) {
+        for (int64_t i = 0; i < e; ++i) {
+            const double ref = static_cast<const float *>(outs_theirs[size_t(l)]->data)[i];
+            worst = std::max(worst, std::fabs(double(static_cast<const float *>(outs_ours[size_t(l)]->data)[i]) - ref));
+            top = std::max(top, std::fabs(ref));
+        }
+    }
+    const double o = median(t_ours), a = median(t_theirs), rd = median(t_read);
+    std::printf("decode attention, 24 layers at depth %lld (%.0f MB of KV): ours %.2f ms (%.1f GB/s, %.2f of the read), ggml %.2f ms (%.2f), plain read %.2f ms%s; max diff %.1e of max |out|\n",
+                (long long)depth, read_bytes / 1e6, o * 1e3, read_bytes / o / 1e9, rd / o, a * 1e3, rd / a, rd * 1e3, sink == 42 ? " " : "", worst / top);
+}
+
 }  // namespace
 
 int main(int argc, char ** argv) {
@@ -330,6 +408,8 @@ int main(int argc, char ** argv) {
         } else if (c == "matvec") {
             bench_matvec(runner, reps, GGML_TYPE_Q4_0, 24);
             bench_matvec(runner, reps, GGML_TYPE_Q8_0, 16);
+        } else if (c == "decode_attention") {
+            for (int64_t depth : {750, 1500}) bench_decode_attention(runner, reps, depth);
         } else if (c == "erf") {
             check_erf();
         } else if (c == "attention") {
