@@ -25,14 +25,15 @@ Result<std::unique_ptr<KvCache>> KvCache::create(int n_layer, int n_embd, int n_
     // positions attention reads before they are written (it reads whole 256-position blocks, and
     // 0 x NaN from uninitialised memory would poison the sum) need no clearing, and only the pages
     // of positions actually used become resident (for a 2048-position cache used to ~800, about
-    // 230 MB never are).
+    // 230 MB never are). In huge pages: a prompt's cache rows fault in 2 MiB at a time (a 4 KiB
+    // fault of fresh memory costs about 10 us on our VMs), and decode's walk over them misses the
+    // TLB far less (its attention read 148 MB in 5.4 ms instead of 7.8 ms, kernel_bench).
     const size_t alignment = ggml_backend_get_alignment(backend);
     size_t bytes = 0;
     for (ggml_tensor * t = ggml_get_first_tensor(cache->ctx_.get()); t != nullptr; t = ggml_get_next_tensor(cache->ctx_.get(), t)) {
         bytes += GGML_PAD(ggml_nbytes(t), alignment);
     }
-    cache->memory_ = map_anonymous(bytes);
-    if (cache->memory_) advise_huge_pages(cache->memory_.get(), bytes);
+    cache->memory_ = map_anonymous_huge(bytes);
     if (cache->memory_) cache->buffer_.reset(ggml_backend_cpu_buffer_from_ptr(cache->memory_.get(), bytes));
     if (!cache->buffer_) {
         return Error{ErrorCode::out_of_memory, "cannot allocate a KV cache of " + std::to_string(n_ctx) + " positions"};

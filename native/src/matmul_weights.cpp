@@ -35,15 +35,31 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
 
     // Packing reads the whole mapped weight once: spread the tensors over the cores (a full q8_0
     // text model packs in about 1 s on one).
+    std::vector<size_t> offsets(ours.size());
+    size_t total = 0;
+    for (size_t i = 0; i < ours.size(); ++i) {
+        offsets[i] = total;
+        total += (VnniMatrix::packed_bytes(ours[i]) + 63) / 64 * 64;
+    }
+    if (total > 0) {
+        packed_memory_ = map_anonymous_huge(total);
+        if (!packed_memory_) return Error{ErrorCode::out_of_memory, "not enough memory to repack the weights of '" + file.path() + "'"};
+    }
     std::vector<std::unique_ptr<VnniMatrix>> packed(ours.size());
     std::atomic<size_t> next{0};
     std::atomic<bool> out_of_memory{false};
     auto work = [&] {
         for (size_t i; (i = next.fetch_add(1)) < ours.size();) {
             try {
-                packed[i] = VnniMatrix::pack(ours[i]);
+                // Read with pread, never faulted in through the mapping; should that fail, through it.
+                const ggml_tensor * w = ours[i];
+                uint8_t * into = packed_memory_.get() + offsets[i];
+                packed[i] = VnniMatrix::pack_into(w, into, [&](int64_t first, int64_t count, uint8_t * out) {
+                    return file.read_tensor_bytes(w, size_t(first) * w->nb[1], size_t(count) * w->nb[1], out);
+                });
+                if (!packed[i]) packed[i] = VnniMatrix::pack_into(w, into);
                 // At once, so peak memory grows by one tensor per core, not by the model.
-                if (packed[i]) file.release_mapped(ours[i]);
+                if (packed[i]) file.release_mapped(w);
             } catch (const std::bad_alloc &) {
                 out_of_memory = true;
             }

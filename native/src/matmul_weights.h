@@ -10,6 +10,7 @@
 
 #include "moondream.h"
 #include "f16_matrix.h"
+#include "memory_pages.h"
 #include "vnni_matrix.h"
 #include "weight_file.h"
 
@@ -41,6 +42,9 @@ public:
     size_t packed_bytes() const;
 
 private:
+    // One mapping in huge pages holds every packed weight (its size in one place, not a partial
+    // 2 MiB page of 4 KiB faults per tensor); the matrices point into it.
+    AnonymousPages packed_memory_;
     std::unordered_map<const ggml_tensor *, std::unique_ptr<VnniMatrix>> vnni_;
     std::unordered_map<const ggml_tensor *, std::unique_ptr<F16Matrix>> f16_;
 };

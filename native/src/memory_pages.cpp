@@ -13,6 +13,22 @@ AnonymousPages map_anonymous(size_t bytes) {
     return AnonymousPages(static_cast<uint8_t *>(memory), AnonymousUnmap{bytes});
 }
 
+AnonymousPages map_anonymous_huge(size_t bytes) {
+    constexpr size_t kHuge = size_t(2) << 20;
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    bytes = (bytes + page - 1) / page * page;
+    // Over-map by 2 MiB, then unmap the slack either side of the aligned range.
+    void * memory = mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) return AnonymousPages(nullptr, AnonymousUnmap{0});
+    const uintptr_t start = reinterpret_cast<uintptr_t>(memory);
+    const uintptr_t aligned = (start + kHuge - 1) / kHuge * kHuge;
+    if (aligned > start) munmap(memory, aligned - start);
+    const size_t tail = start + bytes + kHuge - (aligned + bytes);
+    if (tail > 0) munmap(reinterpret_cast<void *>(aligned + bytes), tail);
+    madvise(reinterpret_cast<void *>(aligned), bytes, MADV_HUGEPAGE);
+    return AnonymousPages(reinterpret_cast<uint8_t *>(aligned), AnonymousUnmap{bytes});
+}
+
 namespace {
 
 // madvise(advice) over the whole pages inside [data, data + bytes).

@@ -21,6 +21,10 @@ using AnonymousPages = std::unique_ptr<uint8_t, AnonymousUnmap>;
 // large freed chunks in per-thread arenas, so freed memory lingers in RSS, and it promises no zeros.
 AnonymousPages map_anonymous(size_t bytes);
 
+// The same, starting on a 2 MiB boundary and advised into transparent huge pages (see
+// advise_huge_pages), so that all of it but a partial last 2 MiB can fault in whole huge pages.
+AnonymousPages map_anonymous_huge(size_t bytes);
+
 // Drops the whole pages inside [data, data + bytes) from this process's memory; the range stays
 // valid, and a page comes back on its next touch (from the file for a file mapping, as zeros for
 // anonymous memory). Only for memory whose contents are not needed again: read-only file

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <new>
 
-#include <sys/mman.h>
 
 #if defined(__x86_64__)
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* locals.
@@ -399,7 +398,22 @@ bool VnniMatrix::supports(const ggml_tensor * weight) {
 #endif
 }
 
-std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight) {
+size_t VnniMatrix::packed_bytes(const ggml_tensor * weight) {
+    const size_t nb = size_t(weight->ne[0]) / kBlock;
+    return size_t(weight->ne[1] / kRows) * nb * (kBlockScaleBytes + format_of(weight->type).packed_block);
+}
+
+std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight, const RowReader & read) {
+    if (!supports(weight)) return nullptr;
+    // In huge pages: a few hundred page faults instead of hundreds of thousands while packing.
+    AnonymousPages storage = map_anonymous_huge(packed_bytes(weight));
+    if (!storage) throw std::bad_alloc();
+    std::unique_ptr<VnniMatrix> packed = pack_into(weight, storage.get(), read);
+    if (packed) packed->storage_ = std::move(storage);
+    return packed;
+}
+
+std::unique_ptr<VnniMatrix> VnniMatrix::pack_into(const ggml_tensor * weight, uint8_t * into, const RowReader & read) {
     if (!supports(weight)) return nullptr;
     std::unique_ptr<VnniMatrix> packed(new VnniMatrix());
     packed->type_ = weight->type;
@@ -409,18 +423,25 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight) {
     const int64_t nb = packed->k_ / kBlock;
     packed->tile_bytes_ = size_t(nb) * (kBlockScaleBytes + f.packed_block);
     const int64_t tiles = packed->n_ / kRows;
-    packed->bytes_ = size_t(tiles) * packed->tile_bytes_;
-    packed->storage_ = map_anonymous(packed->bytes_);
-    if (!packed->storage_) throw std::bad_alloc();
-    packed->data_ = packed->storage_.get();
+    packed->bytes_ = packed_bytes(weight);
+    packed->data_ = into;
     // Read at every load, like MOONDREAM_DISABLE_VNNI_MATRIX.
     packed->use_amx_ = amx::cpu_choice().chosen;
-    // Huge pages: a few hundred page faults instead of hundreds of thousands while packing.
-    madvise(packed->data_, packed->bytes_, MADV_HUGEPAGE);
 #if MOONDREAM_VNNI_MATRIX
-    for (int64_t t = 0; t < tiles; ++t) {
-        pack_tile(static_cast<const uint8_t *>(weight->data) + size_t(t * kRows) * weight->nb[1], weight->nb[1], weight->type, nb,
-                  packed->data_ + size_t(t) * packed->tile_bytes_);
+    // Read, the source comes in chunks of tiles small enough to stay in L2 until packed.
+    constexpr int64_t kChunkTiles = 16;
+    std::vector<uint8_t> chunk(read ? size_t(std::min(tiles, kChunkTiles) * kRows) * weight->nb[1] : 0);
+    for (int64_t t0 = 0; t0 < tiles; t0 += kChunkTiles) {
+        const int64_t count = std::min(kChunkTiles, tiles - t0);
+        const uint8_t * rows = static_cast<const uint8_t *>(weight->data) + size_t(t0 * kRows) * weight->nb[1];
+        if (read) {
+            if (!read(t0 * kRows, count * kRows, chunk.data())) return nullptr;
+            rows = chunk.data();
+        }
+        for (int64_t t = 0; t < count; ++t) {
+            pack_tile(rows + size_t(t * kRows) * weight->nb[1], weight->nb[1], weight->type, nb,
+                      packed->data_ + size_t(t0 + t) * packed->tile_bytes_);
+        }
     }
 #endif
     return packed;

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -32,8 +33,15 @@ public:
     // MOONDREAM_CPU_LEVEL at avx512 or above (decided once), and MOONDREAM_DISABLE_VNNI_MATRIX unset
     // (read at every load, like LoadParams::vnni_kernel).
     static KernelReport cpu_choice();
-    // Repacks a weight [k, n] (ggml order) that supports() accepts, reading its data.
-    static std::unique_ptr<VnniMatrix> pack(const ggml_tensor * weight);
+    // Fills `out` with ggml's bytes of weight rows [first, first + count); false when it cannot.
+    using RowReader = std::function<bool(int64_t first, int64_t count, uint8_t * out)>;
+    // Repacks a weight [k, n] (ggml order) that supports() accepts: from its data, or, given
+    // `read`, from what that reads (null when a read fails; the weight then stays unpacked).
+    static std::unique_ptr<VnniMatrix> pack(const ggml_tensor * weight, const RowReader & read = {});
+    // The same into `into`: packed_bytes(weight) bytes of zero-filled memory, 64-byte aligned,
+    // that outlive the matrix (a model packs all its weights into one mapping: MatmulWeights).
+    static std::unique_ptr<VnniMatrix> pack_into(const ggml_tensor * weight, uint8_t * into, const RowReader & read = {});
+    static size_t packed_bytes(const ggml_tensor * weight);
 
     int64_t k() const { return k_; }
     int64_t n() const { return n_; }
@@ -75,9 +83,9 @@ private:
     // Its own anonymous mapping rather than the C heap: freed pages go straight back to the
     // system (glibc keeps freed chunks of this size in per-thread arenas, so a disposed model's
     // weights lingered in RSS while the next one loaded).
-    AnonymousPages storage_;
+    AnonymousPages storage_;  // empty when packed into memory of the caller's (pack_into)
     size_t bytes_ = 0;
-    uint8_t * data_ = nullptr;  // page aligned
+    uint8_t * data_ = nullptr;  // 64-byte aligned
     bool use_amx_ = false;      // amx::cpu_choice() when packed
     mutable std::atomic<int64_t> next_pair_{0};
 };

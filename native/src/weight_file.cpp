@@ -4,6 +4,10 @@
 #include "memory_pages.h"
 #include "ggml-alloc.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+
 namespace moondream {
 
 namespace {
@@ -105,6 +109,22 @@ void WeightFile::release_mapped(const ggml_tensor * t) const {
     if (t->buffer == buffer_.get()) release_pages(t->data, ggml_nbytes(t));
 }
 
+bool WeightFile::read_tensor_bytes(const ggml_tensor * t, size_t offset, size_t bytes, uint8_t * out) const {
+    if (!mapping_ || !reader_ || t->buffer != buffer_.get() || offset > ggml_nbytes(t) || bytes > ggml_nbytes(t) - offset) return false;
+    size_t at = size_t(static_cast<const unsigned char *>(t->data) - mapping_->data()) + offset;
+    while (bytes > 0) {
+        const ssize_t got = pread(fileno(reader_.get()), out, bytes, off_t(at));
+        if (got <= 0) {
+            if (got < 0 && errno == EINTR) continue;
+            return false;
+        }
+        out += got;
+        at += size_t(got);
+        bytes -= size_t(got);
+    }
+    return true;
+}
+
 void WeightFile::release_all_mapped() const {
     if (mapping_) release_pages(mapping_->data(), mapping_->size());
 }
@@ -113,6 +133,8 @@ Status WeightFile::map_weights(const std::vector<ggml_tensor *> & repack_candida
     Result<MappedFile> mapped = MappedFile::open(path_);
     if (!mapped.ok()) return mapped.error();
     mapping_.emplace(std::move(mapped.value()));
+    std::string why;
+    reader_ = open_regular_file(path_, why);  // without it, repacking reads through the mapping
     // ggml never writes weights in a CPU buffer made from a pointer; the const_cast only satisfies its signature.
     auto * base = const_cast<unsigned char *>(mapping_->data());
     const size_t data_offset = gguf_get_data_offset(file_.gguf.get());
