@@ -3,7 +3,7 @@
 // probe's peak measured in the same process (a shared machine moves absolute figures; the ratio
 // between alternating runs holds). Built with -DMOONDREAM_KERNEL_BENCH=ON (scripts/kernel-bench.sh).
 //   kernel_bench [threads] [repetitions] [case...]     cases: f16 (vision matmuls), int8 (prefill
-//   matmuls, q4_0 and q8_0), matvec (decode), attention, decode_attention, erf
+//   matmuls, q4_0 and q8_0), matvec (decode), attention, decode_attention, prefill_attention, erf
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -21,6 +21,7 @@
 #include "../src/decode_attention.h"
 #include "../src/f16_matrix.h"
 #include "../src/memory_pages.h"
+#include "../src/prefill_attention.h"
 #include "../src/vnni_matrix.h"
 #include "../src/vision_attention.h"
 #include "../src/avx512_math.h"
@@ -366,6 +367,47 @@ void bench_decode_attention(Runner & runner, int reps, int64_t depth) {
                 (long long)depth, read_bytes / 1e6, o * 1e3, read_bytes / o / 1e9, rd / o, a * 1e3, rd / a, rd * 1e3, sink == 42 ? " " : "", worst / top);
 }
 
+// An image prompt's attention: Phi-1.5's 32 heads of 64 over `t` new positions from an empty
+// f16 KV cache, causal: ours against ggml's flash attention with a causal mask, alternating.
+void bench_prefill_attention(Runner & runner, int reps, int64_t t, double peak) {
+    const int64_t heads = 32, d = 64, e = heads * d;
+    const int64_t n_kv = (t + 255) / 256 * 256;
+    ggml_context_ptr ctx(ggml_init({size_t(256) << 20, nullptr, false}));
+    uint64_t state = 23;
+    ggml_tensor * q = ggml_new_tensor_3d(ctx.get(), GGML_TYPE_F32, d, heads, t);
+    for (int64_t i = 0; i < e * t; ++i) static_cast<float *>(q->data)[i] = next_value(state) * 2.0f;
+    ggml_tensor * kc = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F16, e, n_kv);
+    ggml_tensor * vc = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F16, e, n_kv);
+    for (ggml_tensor * c : {kc, vc}) {
+        auto * h = static_cast<ggml_fp16_t *>(c->data);
+        for (int64_t i = 0; i < e * n_kv; ++i) h[i] = ggml_fp32_to_fp16(i < e * t ? next_value(state) * 2.0f : 0.0f);
+    }
+    ggml_tensor * positions = ggml_new_tensor_1d(ctx.get(), GGML_TYPE_I32, t);
+    for (int64_t i = 0; i < t; ++i) static_cast<int32_t *>(positions->data)[i] = int32_t(i);
+    ggml_tensor * mask = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F16, n_kv, t);
+    for (int64_t i = 0; i < mask->ne[1]; ++i) {
+        for (int64_t j = 0; j < n_kv; ++j) static_cast<ggml_fp16_t *>(mask->data)[i * n_kv + j] = ggml_fp32_to_fp16(j <= i ? 0.0f : -INFINITY);
+    }
+    const float scale = 1.0f / std::sqrt(float(d));
+    ggml_tensor * keys = ggml_view_3d(ctx.get(), kc, d, n_kv, heads, kc->nb[1], size_t(d) * 2, 0);
+    ggml_tensor * values = ggml_view_3d(ctx.get(), vc, d, n_kv, heads, vc->nb[1], size_t(d) * 2, 0);
+    ggml_tensor * ours = prefill_attention(ctx.get(), q, keys, values, positions, scale);
+    ggml_tensor * fa = ggml_flash_attn_ext(ctx.get(), ggml_permute(ctx.get(), q, 0, 2, 1, 3), keys, values, mask, scale, 0.0f, 0.0f);
+    ggml_flash_attn_ext_set_prec(fa, GGML_PREC_F32);
+    ggml_tensor * theirs = ggml_reshape_2d(ctx.get(), fa, e, t);
+    const AbTimes times = time_alternately(runner, reps, ctx.get(), theirs, ours);
+    double worst = 0, top = 0;
+    for (int64_t i = 0; i < e * t; ++i) {
+        const double ref = static_cast<const float *>(theirs->data)[i];
+        worst = std::max(worst, std::fabs(double(static_cast<const float *>(ours->data)[i]) - ref));
+        top = std::max(top, std::fabs(ref));
+    }
+    const double flops = 2.0 * 2.0 * double(heads) * double(d) * double(t) * double(t + 1) / 2.0;  // QK^T and PV over the causal triangle
+    std::printf("prefill attention 32x64, t=%lld: ggml %7.2f ms | ours %7.2f ms, %.0f GFLOP/s, %.2f of peak | %.2fx wall; max diff %.1e of max |out|\n",
+                (long long)t, times.theirs_wall * 1e3, times.ours_wall * 1e3, flops / times.ours_wall / 1e9, flops / times.ours_wall / peak,
+                times.theirs_wall / times.ours_wall, worst / top);
+}
+
 }  // namespace
 
 int main(int argc, char ** argv) {
@@ -410,6 +452,8 @@ int main(int argc, char ** argv) {
             bench_matvec(runner, reps, GGML_TYPE_Q8_0, 16);
         } else if (c == "decode_attention") {
             for (int64_t depth : {750, 1500}) bench_decode_attention(runner, reps, depth);
+        } else if (c == "prefill_attention") {
+            bench_prefill_attention(runner, reps, 753, probe.value().fp32_flops_per_second);
         } else if (c == "erf") {
             check_erf();
         } else if (c == "attention") {
