@@ -239,6 +239,39 @@ __attribute__((target("avx512f"))) uint64_t stream_read(const uint8_t * p, size_
     return uint64_t(_mm512_reduce_add_epi64(_mm512_xor_si512(a, b)));
 }
 
+// Medians of our graph, ggml's and a plain read of `bytes` (a huge-page buffer, one thread per
+// half, as the kernels split their work), run alternately after one warm-up round.
+struct ReadTimes {
+    double ours, theirs, read;
+};
+
+ReadTimes time_against_read(Runner & runner, int reps, ggml_cgraph * g_ours, ggml_cgraph * g_theirs, size_t bytes) {
+    AnonymousPages raw = map_anonymous_huge(bytes);
+    uint8_t * data = raw.get();
+    std::memset(data, 1, bytes);
+    std::vector<double> t_ours, t_theirs, t_read;
+    uint64_t sink = 0;
+    for (int r = 0; r < reps + 1; ++r) {
+        const Timing o = runner.run(g_ours);
+        const Timing a = runner.run(g_theirs);
+        const auto start = Clock::now();
+        if (runner.threads > 1) {
+            std::thread other([&] { sink ^= stream_read(data + bytes / 2, bytes / 2); });
+            sink ^= stream_read(data, bytes / 2);
+            other.join();
+        } else {
+            sink ^= stream_read(data, bytes);
+        }
+        const double read = std::chrono::duration<double>(Clock::now() - start).count();
+        if (r == 0) continue;
+        t_ours.push_back(o.wall);
+        t_theirs.push_back(a.wall);
+        t_read.push_back(read);
+    }
+    asm volatile("" : : "r"(sink) : "memory");  // the reads' result is used, so they stay
+    return {median(t_ours), median(t_theirs), median(t_read)};
+}
+
 void bench_matvec(Runner & runner, int reps, ggml_type type, int count) {
     const int64_t k = 2048, n = 8192;
     const size_t weight_bytes = ggml_row_size(type, k) * size_t(n);
@@ -263,32 +296,10 @@ void bench_matvec(Runner & runner, int reps, ggml_type type, int count) {
         ggml_build_forward_expand(g_theirs, ggml_mul_mat(ctx.get(), w, x));
     }
     const size_t total = weight_bytes * size_t(count);
-    std::vector<uint8_t, std::allocator<uint8_t>> raw(total + 64);
-    uint8_t * aligned = reinterpret_cast<uint8_t *>((reinterpret_cast<uintptr_t>(raw.data()) + 63) & ~uintptr_t(63));
-    std::memset(aligned, 1, total);
-    std::vector<double> t_ours, t_theirs, t_read;
-    uint64_t sink = 0;
-    for (int r = 0; r < reps + 1; ++r) {
-        const Timing o = runner.run(g_ours);
-        const Timing a = runner.run(g_theirs);
-        // The read: one thread per half, as the kernels split the rows.
-        const auto start = Clock::now();
-        if (runner.threads > 1) {
-            std::thread other([&] { sink ^= stream_read(aligned + total / 2, total / 2); });
-            sink ^= stream_read(aligned, total / 2);
-            other.join();
-        } else {
-            sink ^= stream_read(aligned, total);
-        }
-        const double read = std::chrono::duration<double>(Clock::now() - start).count();
-        if (r == 0) continue;
-        t_ours.push_back(o.wall);
-        t_theirs.push_back(a.wall);
-        t_read.push_back(read);
-    }
-    const double o = median(t_ours), a = median(t_theirs), rd = median(t_read);
-    std::printf("matvec %s %d x 2048x8192 (%.0f MB): ours %.1f GB/s (%.2f of the read), ggml %.1f GB/s (%.2f), plain read %.1f GB/s%s\n",
-                ggml_type_name(type), count, total / 1e6, total / o / 1e9, rd / o, total / a / 1e9, rd / a, total / rd / 1e9, sink == 42 ? " " : "");
+    const ReadTimes t = time_against_read(runner, reps, g_ours, g_theirs, total);
+    const double o = t.ours, a = t.theirs, rd = t.read;
+    std::printf("matvec %s %d x 2048x8192 (%.0f MB): ours %.1f GB/s (%.2f of the read), ggml %.1f GB/s (%.2f), plain read %.1f GB/s\n",
+                ggml_type_name(type), count, total / 1e6, total / o / 1e9, rd / o, total / a / 1e9, rd / a, total / rd / 1e9);
 }
 
 // Decode's attention at depth `depth`: Phi-1.5's 24 layers of f16 KV cache (2048 positions of
@@ -331,29 +342,7 @@ void bench_decode_attention(Runner & runner, int reps, int64_t depth) {
         outs_theirs.push_back(theirs);
     }
     const size_t read_bytes = size_t(layers) * 2 * size_t(e) * size_t(depth + 1) * 2;
-    AnonymousPages raw = map_anonymous(read_bytes);
-    advise_huge_pages(raw.get(), read_bytes);
-    uint8_t * aligned = raw.get();
-    std::memset(aligned, 1, read_bytes);
-    std::vector<double> t_ours, t_theirs, t_read;
-    uint64_t sink = 0;
-    for (int r = 0; r < reps + 1; ++r) {
-        const Timing o = runner.run(g_ours);
-        const Timing a = runner.run(g_theirs);
-        const auto start = Clock::now();
-        if (runner.threads > 1) {
-            std::thread other([&] { sink ^= stream_read(aligned + read_bytes / 2, read_bytes / 2); });
-            sink ^= stream_read(aligned, read_bytes / 2);
-            other.join();
-        } else {
-            sink ^= stream_read(aligned, read_bytes);
-        }
-        const double read = std::chrono::duration<double>(Clock::now() - start).count();
-        if (r == 0) continue;
-        t_ours.push_back(o.wall);
-        t_theirs.push_back(a.wall);
-        t_read.push_back(read);
-    }
+    const ReadTimes t = time_against_read(runner, reps, g_ours, g_theirs, read_bytes);
     double worst = 0, top = 0;
     for (int64_t l = 0; l < layers; ++l) {
         for (int64_t i = 0; i < e; ++i) {
@@ -362,9 +351,9 @@ void bench_decode_attention(Runner & runner, int reps, int64_t depth) {
             top = std::max(top, std::fabs(ref));
         }
     }
-    const double o = median(t_ours), a = median(t_theirs), rd = median(t_read);
-    std::printf("decode attention, 24 layers at depth %lld (%.0f MB of KV): ours %.2f ms (%.1f GB/s, %.2f of the read), ggml %.2f ms (%.2f), plain read %.2f ms%s; max diff %.1e of max |out|\n",
-                (long long)depth, read_bytes / 1e6, o * 1e3, read_bytes / o / 1e9, rd / o, a * 1e3, rd / a, rd * 1e3, sink == 42 ? " " : "", worst / top);
+    const double o = t.ours, a = t.theirs, rd = t.read;
+    std::printf("decode attention, 24 layers at depth %lld (%.0f MB of KV): ours %.2f ms (%.1f GB/s, %.2f of the read), ggml %.2f ms (%.2f), plain read %.2f ms; max diff %.1e of max |out|\n",
+                (long long)depth, read_bytes / 1e6, o * 1e3, read_bytes / o / 1e9, rd / o, a * 1e3, rd / a, rd * 1e3, worst / top);
 }
 
 // An image prompt's attention: Phi-1.5's 32 heads of 64 over `t` new positions from an empty
