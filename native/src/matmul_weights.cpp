@@ -33,8 +33,8 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
         if (auto wrapped = F16Matrix::wrap(w)) f16_.emplace(w, std::move(wrapped));
     }
 
-    // Packing reads the whole mapped weight once: spread the tensors over the cores (a full q8_0
-    // text model packs in about 1 s on one).
+    // Packing reads each weight once (pread, WeightFile::read_tensor_bytes): spread the tensors
+    // over the cores (a full q8_0 text model packs in about 1 s on one).
     std::vector<size_t> offsets(ours.size());
     size_t total = 0;
     for (size_t i = 0; i < ours.size(); ++i) {
@@ -57,9 +57,12 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
                 packed[i] = VnniMatrix::pack_into(w, into, [&](int64_t first, int64_t count, uint8_t * out) {
                     return file.read_tensor_bytes(w, size_t(first) * w->nb[1], size_t(count) * w->nb[1], out);
                 });
-                if (!packed[i]) packed[i] = VnniMatrix::pack_into(w, into);
-                // At once, so peak memory grows by one tensor per core, not by the model.
-                if (packed[i]) file.release_mapped(w);
+                if (!packed[i]) {
+                    packed[i] = VnniMatrix::pack_into(w, into);
+                    // Read through the mapping: its pages go at once, so peak memory grows by one
+                    // tensor per core, not by the model.
+                    if (packed[i]) file.release_mapped(w);
+                }
             } catch (const std::bad_alloc &) {
                 out_of_memory = true;
             }

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <new>
 
-
 #if defined(__x86_64__)
 // GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_* locals.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

@@ -38,8 +38,8 @@ public:
     // Repacks a weight [k, n] (ggml order) that supports() accepts: from its data, or, given
     // `read`, from what that reads (null when a read fails; the weight then stays unpacked).
     static std::unique_ptr<VnniMatrix> pack(const ggml_tensor * weight, const RowReader & read = {});
-    // The same into `into`: packed_bytes(weight) bytes of zero-filled memory, 64-byte aligned,
-    // that outlive the matrix (a model packs all its weights into one mapping: MatmulWeights).
+    // The same into `into`: packed_bytes(weight) bytes, 64-byte aligned, that outlive the matrix
+    // (a model packs all its weights into one mapping: MatmulWeights).
     static std::unique_ptr<VnniMatrix> pack_into(const ggml_tensor * weight, uint8_t * into, const RowReader & read = {});
     static size_t packed_bytes(const ggml_tensor * weight);
 
