@@ -47,13 +47,20 @@ Result<std::unique_ptr<KvCache>> KvCache::create(int n_layer, int n_embd, int n_
     return cache;
 }
 
-KvSnapshot KvCache::save_prefix(int n) const {
+size_t KvCache::prefix_bytes(int n) const { return k_.size() * 2 * size_t(n_embd_) * size_t(n) * ggml_type_size(type_); }
+
+KvSnapshot KvCache::save_prefix(int n, AnonymousPages storage) const {
     const size_t element = ggml_type_size(type_);
     const size_t row = size_t(n) * element;  // n positions of one value row, or one key position
     KvSnapshot snapshot;
     snapshot.positions = n;
-    snapshot.bytes.resize(k_.size() * 2 * size_t(n_embd_) * row);
-    uint8_t * out = snapshot.bytes.data();
+    snapshot.size = prefix_bytes(n);
+    snapshot.storage = std::move(storage);
+    // A new snapshot (144 MB for an image prompt) in huge pages: in 4 KiB pages of fresh memory
+    // the copy cost 0.4-0.6 s of page faults on our VMs; recycled storage costs only the copy.
+    if (snapshot.capacity() < snapshot.size) snapshot.storage = map_anonymous_huge(snapshot.size);
+    if (!snapshot.storage) return snapshot;
+    uint8_t * out = snapshot.storage.get();
     for (size_t il = 0; il < k_.size(); ++il) {
         // Keys: the first n rows are contiguous.
         std::memcpy(out, k_[il]->data, size_t(n_embd_) * row);
@@ -75,7 +82,7 @@ KvSnapshot KvCache::save_prefix(int n) const {
 void KvCache::restore_prefix(const KvSnapshot & snapshot) {
     const size_t element = ggml_type_size(type_);
     const size_t row = size_t(snapshot.positions) * element;
-    const uint8_t * in = snapshot.bytes.data();
+    const uint8_t * in = snapshot.storage.get();
     for (size_t il = 0; il < k_.size(); ++il) {
         std::memcpy(k_[il]->data, in, size_t(n_embd_) * row);
         in += size_t(n_embd_) * row;

@@ -12,10 +12,13 @@
 
 namespace moondream {
 
-// The first `positions` entries of every layer's keys and values, for prefix reuse.
+// The first `positions` entries of every layer's keys and values, for prefix reuse. Held in an
+// anonymous mapping of our own (see save_prefix), whose capacity may exceed `size`.
 struct KvSnapshot {
     int positions = 0;
-    std::vector<uint8_t> bytes;
+    size_t size = 0;
+    AnonymousPages storage;
+    size_t capacity() const { return storage ? storage.get_deleter().bytes : 0; }
 };
 
 class KvCache {
@@ -30,7 +33,11 @@ public:
     ggml_tensor * keys(int layer) const { return k_[size_t(layer)]; }
     ggml_tensor * values(int layer) const { return v_[size_t(layer)]; }
 
-    KvSnapshot save_prefix(int n) const;
+    // Bytes of a snapshot of the first n positions.
+    size_t prefix_bytes(int n) const;
+    // Copies the first n positions into `storage` when it holds prefix_bytes(n), else into new
+    // memory. A snapshot without storage means the system refused the memory.
+    KvSnapshot save_prefix(int n, AnonymousPages storage = {}) const;
     void restore_prefix(const KvSnapshot & snapshot);
 
 private:

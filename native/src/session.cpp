@@ -25,8 +25,12 @@ namespace {
 // so asking about one image never pays for a copy of its 144 MB prefix.
 void stash_live_prefix(Session & session) {
     if (!session.live_prefix) return;
-    if (session.prefixes->find(*session.live_prefix) == nullptr) {
-        session.prefixes->insert(*session.live_prefix, session.text->kv().save_prefix(session.live_prefix_positions));
+    const KvCache & kv = session.text->kv();
+    const size_t bytes = kv.prefix_bytes(session.live_prefix_positions);
+    // With no room for it at all (the bulk runner's sessions keep none), copying would be waste.
+    if (session.prefixes->can_keep(bytes) && session.prefixes->find(*session.live_prefix) == nullptr) {
+        AnonymousPages recycled = session.prefixes->make_room(bytes);
+        session.prefixes->insert(*session.live_prefix, kv.save_prefix(session.live_prefix_positions, std::move(recycled)));
     }
     session.live_prefix.reset();
 }
@@ -175,16 +179,19 @@ Result<AnswerResult> answer_question(Session & session, const AnswerRequest & re
     if (reusable && session.live_prefix && *session.live_prefix == key) {
         text.rewind(session.live_prefix_positions);
         result.reused_positions = prefix_positions;
-    } else if (const KvSnapshot * kept = reusable ? session.prefixes->find(key) : nullptr) {
+    } else if (std::optional<KvSnapshot> kept = reusable ? session.prefixes->take(key) : std::nullopt) {
+        // Taken out first: stashing the live prefix must not drop the one about to be restored
+        // (with room for a single snapshot it did, and the answer failed).
         stash_live_prefix(session);
-        kept = session.prefixes->find(key);  // stashing may have evicted or moved entries
-        if (kept == nullptr) return Error{ErrorCode::internal, "a kept prefix vanished"};
         text.kv().restore_prefix(*kept);
         text.rewind(0);
         text.advance(kept->positions);
         session.live_prefix = key;
         session.live_prefix_positions = kept->positions;
         result.reused_positions = prefix_positions;
+        // It stays kept too, most recently used, where it fits beside the others; else the live
+        // cache holds it, and it is copied out again when displaced.
+        session.prefixes->insert_if_room(key, std::move(*kept));
     } else {
         stash_live_prefix(session);
         text.rewind(0);

@@ -97,6 +97,45 @@ describe('answering', () => {
     assert.notDeepEqual(b1.tokens, a1.tokens);
   });
 
+  it('switches between two images on a session whose prefix cache holds exactly one prefix', async () => {
+    const second = await md.encodeImage(TEXT_IMAGE);
+    const sizing = md.createSession();
+    const roomy = md.createSession({ prefixCacheBytes: 0 });
+    try {
+      await sizing.answer(image, 'A?', { maxTokens: 2 });
+      await sizing.answer(second, 'A?', { maxTokens: 2 });
+      const onePrefix = sizing.info.prefixCacheBytes;
+      assert.ok(onePrefix > 0);
+      const tight = md.createSession({ prefixCacheBytes: onePrefix });
+      try {
+        const a1 = await tight.answer(image, 'A?', { maxTokens: 12 });
+        const b1 = await tight.answer(second, 'A?', { maxTokens: 12 });
+        // Restoring A displaces B, whose snapshot needs the room A's had: A must survive that.
+        const a2 = await tight.answer(image, 'A?', { maxTokens: 12 });
+        const b2 = await tight.answer(second, 'A?', { maxTokens: 12 });
+        assert.equal(a2.timings.reusedPositions, 733);
+        assert.equal(b2.timings.reusedPositions, 733);
+        assert.deepEqual(a2.tokens, a1.tokens);
+        assert.deepEqual(b2.tokens, b1.tokens);
+        assert.equal(tight.info.prefixCacheEntries, 1);
+      } finally {
+        tight.dispose();
+      }
+      // A session that keeps no prefixes copies none out, and still answers each image right.
+      const a0 = await roomy.answer(image, 'A?', { maxTokens: 12 });
+      const b0 = await roomy.answer(second, 'A?', { maxTokens: 12 });
+      const a3 = await roomy.answer(image, 'A?', { maxTokens: 12 });
+      assert.equal(a3.timings.reusedPositions, 0);
+      assert.deepEqual(a3.tokens, a0.tokens);
+      assert.notDeepEqual(b0.tokens, a0.tokens);
+      assert.equal(roomy.info.prefixCacheEntries, 0);
+      assert.equal(roomy.info.prefixCacheBytes, 0);
+    } finally {
+      sizing.dispose();
+      roomy.dispose();
+    }
+  });
+
   it('streamAnswer yields the same pieces; leaving the loop early stops generation', async () => {
     let text = '';
     for await (const piece of md.streamAnswer(image, QUESTION, { maxTokens: 48 })) text += piece;
