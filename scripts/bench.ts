@@ -89,6 +89,8 @@ const fileSizes = async (type: TextType) => {
 };
 for (const type of types) await fileSizes(type);
 const image = join(root, 'test', 'fixtures', 'images', 'photo_320x240_q90.jpg');
+/** What the model answered about before the request a running server is timed on. */
+const earlierImage = join(root, 'test', 'fixtures', 'images', 'smooth_600x450.png');
 if (!existsSync(image)) throw new Error(`the benchmark image ${image} is missing`);
 
 const report: BenchReport = {
@@ -121,6 +123,10 @@ if (stages.has('vision') || stages.has('answer')) {
       const mine = await ours({ kind: 'answer', ...pair, image, threads, maxTokens: answerTokens });
       if (mine.kind !== 'answer') throw new Error('unexpected child result');
       row.ours.push({ ...mine.result, wallMs: mine.wallMs, peakRssBytes: mine.peakRssBytes });
+      log(`answer ${type}, run ${i + 1}/${runs}: ours (a request after an earlier one) ...`);
+      const served = await ours({ kind: 'served', ...pair, earlierImage, image, threads, maxTokens: answerTokens });
+      if (served.kind !== 'served') throw new Error('unexpected child result');
+      (row.oursServed ??= []).push(served.result);
       for (const fa of [false, true]) {
         log(`answer ${type}, run ${i + 1}/${runs}: llama-mtmd-cli, flash attention ${fa ? 'on' : 'off'} ...`);
         const theirs: MtmdRun = await mtmdRun(tools, { ...pair, image, question, threads, tokens: answerTokens, flashAttention: fa });

@@ -16,6 +16,23 @@ export interface AnswerTimings {
   endToEndMs: number;
 }
 
+/** One request on a model that has already served another: what a running server pays. */
+export interface ServedTimings {
+  /** The earlier request (another image), which faults in the session's memory. */
+  earlierRequestMs: number;
+  encodeMs: number;
+  prefillMs: number;
+  decodeTokensPerSecond: number;
+  /** Encode + prefill + exactly `maxTokens` tokens of the measured request. */
+  requestMs: number;
+}
+
+/** An answer's time, with the steps a stop token spared counted at the measured rate. */
+function fullLengthMs(ms: number, answer: { tokens: unknown[]; timings: { decodeMs: number } }, maxTokens: number): number {
+  const perToken = answer.timings.decodeMs / Math.max(1, answer.tokens.length - 1);
+  return ms + (maxTokens - answer.tokens.length) * perToken;
+}
+
 export async function answerTimings(files: { text: string; mmproj: string }, image: string, threads: number, maxTokens: number): Promise<AnswerTimings> {
   const start = performance.now();
   const md = await Moondream.load(files, { threads });
@@ -26,8 +43,7 @@ export async function answerTimings(files: { text: string; mmproj: string }, ima
     const end = performance.now();
     const repeated = await md.answer(encoded, 'What is in this picture?', { maxTokens: 1 });
     // A stop token may end the answer before maxTokens: count the missing steps at the measured rate.
-    const perToken = first.timings.decodeMs / Math.max(1, first.tokens.length - 1);
-    const correction = (maxTokens - first.tokens.length) * perToken;
+    const correction = fullLengthMs(0, first, maxTokens);
     return {
       loadMs: loaded - start,
       encodeMs: encoded.timings.totalMs,
@@ -40,6 +56,35 @@ export async function answerTimings(files: { text: string; mmproj: string }, ima
       repeated: { timeToFirstTokenMs: repeated.timings.prefillMs, reusedPositions: repeated.timings.reusedPositions },
       requestMs: end - loaded + correction,
       endToEndMs: end - start + correction,
+    };
+  } finally {
+    md.dispose();
+  }
+}
+
+/**
+ * Load, answer about `earlierImage`, then time one request about `image` on the same session. A
+ * first request after load also pays for memory the system hands over for the first time (the KV
+ * cache, compute scratch); llama-mtmd-cli pays that in its start-up (it clears its cache and runs
+ * a warm-up encode), so its request figure is this one's counterpart.
+ */
+export async function servedTimings(files: { text: string; mmproj: string }, earlierImage: string, image: string, threads: number,
+  maxTokens: number): Promise<ServedTimings> {
+  const md = await Moondream.load(files, { threads });
+  try {
+    const earlierStart = performance.now();
+    const earlier = await md.answer(await md.encodeImage(earlierImage), 'What is in this picture?', { maxTokens });
+    const earlierRequestMs = fullLengthMs(performance.now() - earlierStart, earlier, maxTokens);
+    const start = performance.now();
+    const encoded = await md.encodeImage(image);
+    const answer = await md.answer(encoded, 'What is the title of this book?', { maxTokens });
+    const requestMs = fullLengthMs(performance.now() - start, answer, maxTokens);
+    return {
+      earlierRequestMs,
+      encodeMs: encoded.timings.totalMs,
+      prefillMs: answer.timings.prefillMs,
+      decodeTokensPerSecond: answer.timings.tokensPerSecond,
+      requestMs,
     };
   } finally {
     md.dispose();

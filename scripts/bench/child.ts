@@ -4,7 +4,7 @@
 //   node dist/scripts/bench/child.js '{"kind":"text",...}'   prints one JSON object on stdout
 import { performance } from 'node:perf_hooks';
 import { Moondream, ggmlInfo, type OpTime } from '../../src/index.js';
-import { answerTimings, type AnswerTimings } from './answer.js';
+import { answerTimings, servedTimings, type AnswerTimings, type ServedTimings } from './answer.js';
 import { benchPrompt } from './text.js';
 import { benchPixels } from './vision.js';
 
@@ -12,6 +12,7 @@ export type ChildJob =
   | { kind: 'text'; text: string; threads: number; promptLength: number; decoded: number }
   | { kind: 'vision'; text: string; mmproj: string; threads: number; reps: number }
   | { kind: 'answer'; text: string; mmproj: string; image: string; threads: number; maxTokens: number }
+  | { kind: 'served'; text: string; mmproj: string; earlierImage: string; image: string; threads: number; maxTokens: number }
   | { kind: 'profile'; text: string; mmproj: string; image: string; threads: number; maxTokens: number };
 
 export interface TextChildResult { loadMs: number; prefillMs: number; decodeMs: number; decodeSteps: number }
@@ -22,6 +23,7 @@ export type ChildResult = (
   | { kind: 'text'; result: TextChildResult }
   | { kind: 'vision'; result: VisionChildResult }
   | { kind: 'answer'; result: AnswerTimings }
+  | { kind: 'served'; result: ServedTimings }
   | { kind: 'profile'; result: ProfileChildResult }
 ) & {
   peakRssBytes: number;
@@ -95,5 +97,6 @@ if (job.kind === 'text') out = { kind: 'text', result: await textJob(job), ...co
 else if (job.kind === 'vision') out = { kind: 'vision', result: await visionJob(job), ...common() };
 else if (job.kind === 'profile') out = { kind: 'profile', result: await profileJob(job), ...common() };
 else if (job.kind === 'answer') out = { kind: 'answer', result: await answerTimings(job, job.image, job.threads, job.maxTokens), ...common() };
+else if (job.kind === 'served') out = { kind: 'served', result: await servedTimings(job, job.earlierImage, job.image, job.threads, job.maxTokens), ...common() };
 else throw new Error(`unknown job ${JSON.stringify(job)}`);
 process.stdout.write(JSON.stringify(out));

@@ -1,7 +1,7 @@
 // Turns one benchmark run's measurements into its markdown, its summary (every figure the
 // markdown states, with the targets of issue 16 and whether each is met) and its chart. Every
 // comparison comes from this run: llama.cpp's figures were measured alternately with ours.
-import type { AnswerTimings } from './answer.js';
+import type { AnswerTimings, ServedTimings } from './answer.js';
 import type { ChartStage } from './chart.js';
 import type { MtmdRun } from './llama-cpp.js';
 import { machineLine, type MachineInfo } from './machine-info.js';
@@ -24,6 +24,8 @@ export interface TextMeasurement {
 export interface AnswerMeasurement {
   type: string;
   ours: (AnswerTimings & { wallMs: number; peakRssBytes: number })[];
+  /** Per run, a request on a model that has served one before (absent in older reports). */
+  oursServed?: ServedTimings[];
   llamaCpp: FaPair<MtmdRun[]>;
 }
 
@@ -195,7 +197,10 @@ export function renderReport(r: BenchReport): Rendered {
     say(`## answering: image + question + ${r.answerTokens} tokens, text model + f16 mmproj, every run a fresh process`);
     say();
     say('"request" is what a loaded model pays per request: image to embeddings, prefill, decode. "ready" is process start to the start of the image encode ' +
-      '(llama-mtmd-cli runs a warm-up encode in it). Peak RSS is the process\'s high-water mark.');
+      '(llama-mtmd-cli runs a warm-up encode in it). Peak RSS is the process\'s high-water mark. ' +
+      '"after an earlier request" is a request on a model (a session) that has answered about another image first, in a process of its own: ' +
+      'what a running server pays. A first request after load also faults in memory the system hands over for the first time (KV cache, compute scratch), ' +
+      'which llama-mtmd-cli pays in its start-up (it clears its cache and runs a warm-up encode); the loaded-model target is judged on the later request.');
     say();
     say('| | ready s | encode s | prompt prefill s | decode tok/s | request s | whole process s | peak RSS MiB |');
     say('|---|---|---|---|---|---|---|---|');
@@ -206,6 +211,11 @@ export function renderReport(r: BenchReport): Rendered {
     const o = a.ours;
     say(`| moondream-ggml ${a.type} | ${spread(o.map((x) => x.loadMs), 2, 1000)} | ${spread(o.map((x) => x.encodeMs), 2, 1000)} | ${spread(o.map((x) => x.first.prefillMs), 2, 1000)} | ` +
       `${spread(o.map((x) => x.first.decodeTokensPerSecond), 1)} | ${spread(o.map((x) => x.requestMs), 2, 1000)} | ${spread(o.map((x) => x.wallMs), 2, 1000)} | ${spread(o.map((x) => x.peakRssBytes), 0, 2 ** 20)} |`);
+    const served = a.oursServed ?? [];
+    if (served.length) {
+      say(`| moondream-ggml ${a.type}, after an earlier request | – | ${spread(served.map((x) => x.encodeMs), 2, 1000)} | ${spread(served.map((x) => x.prefillMs), 2, 1000)} | ` +
+        `${spread(served.map((x) => x.decodeTokensPerSecond), 1)} | ${spread(served.map((x) => x.requestMs), 2, 1000)} | – | – |`);
+    }
     for (const fa of ['off', 'on'] as const) {
       const l = a.llamaCpp[fa];
       if (!l.length) continue;
@@ -214,7 +224,9 @@ export function renderReport(r: BenchReport): Rendered {
     }
     const ours = {
       loadMs: median(o.map((x) => x.loadMs)),
-      requestMs: median(o.map((x) => x.requestMs)),
+      firstRequestMs: median(o.map((x) => x.requestMs)),
+      /** The request a running server pays; the first request after load where that was not measured. */
+      requestMs: served.length ? median(served.map((x) => x.requestMs)) : median(o.map((x) => x.requestMs)),
       wallMs: median(o.map((x) => x.wallMs)),
       peakRssBytes: Math.max(...o.map((x) => x.peakRssBytes)),
       repeatedTtftMs: median(o.map((x) => x.repeated.timeToFirstTokenMs)),
@@ -235,7 +247,9 @@ export function renderReport(r: BenchReport): Rendered {
       if (loadLimit !== null) judge(`load to ready, ${a.type} pair`, `≤ ${fmt(loadLimit / 1000, 1)} s`, `${seconds(ours.loadMs)} s`, ours.loadMs <= loadLimit);
       if (a.type === 'q4_0') {
         judge('image + question + 32 tokens, fresh process, q4_0', '≥ 3x faster than llama-mtmd-cli', ratioText(theirs.wall.value / ours.wallMs), theirs.wall.value / ours.wallMs >= 3);
-        judge('the same on a loaded model, q4_0', '≥ 2.5x llama.cpp', ratioText(theirs.request.value / ours.requestMs), theirs.request.value / ours.requestMs >= 2.5);
+        judge(`the same on a loaded model, q4_0${served.length ? ', after an earlier request' : ''}`, '≥ 2.5x llama.cpp',
+          `${ratioText(theirs.request.value / ours.requestMs)}${served.length ? ` (first request after load: ${ratioText(theirs.request.value / ours.firstRequestMs)})` : ''}`,
+          theirs.request.value / ours.requestMs >= 2.5);
         judge('peak RSS of that process, q4_0', `≤ files + 300 MB = ${mib(fileBytes + RSS_ALLOWANCE)} MiB`, `${mib(ours.peakRssBytes)} MiB`, ours.peakRssBytes <= fileBytes + RSS_ALLOWANCE);
       }
     } else {
