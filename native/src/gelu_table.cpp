@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "avx512_gemm.h"
+#include "gelu_lookup.h"
 #include "ggml-cpp.h"
 
 #if defined(__x86_64__)
@@ -23,16 +24,9 @@ constexpr size_t kEntries = size_t(1) << 16;
 #if MOONDREAM_GELU_TABLE
 
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void gelu_rows(const float * x, float * y, int64_t n, const float * table) {
-    const __m512 low = _mm512_set1_ps(-10.0f), high = _mm512_set1_ps(10.0f);
     for (int64_t i = 0; i < n; i += 16) {
         const __mmask16 lanes = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
-        const __m512 v = _mm512_maskz_loadu_ps(lanes, x + i);
-        // Round to f16 as ggml does (nearest even), then the f16 bits index the table.
-        const __m512i index = _mm512_cvtepu16_epi32(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-        __m512 out = _mm512_i32gather_ps(index, table, 4);
-        out = _mm512_mask_mov_ps(out, _mm512_cmp_ps_mask(v, low, _CMP_LE_OQ), _mm512_setzero_ps());
-        out = _mm512_mask_mov_ps(out, _mm512_cmp_ps_mask(v, high, _CMP_GE_OQ), v);
-        _mm512_mask_storeu_ps(y + i, lanes, out);
+        _mm512_mask_storeu_ps(y + i, lanes, avx512::gelu_lookup(_mm512_maskz_loadu_ps(lanes, x + i), table));
     }
 }
 

@@ -6,6 +6,7 @@
 #include <new>
 #include <thread>
 
+#include "gelu_table.h"
 #include "graph_ops.h"
 #include "try.h"
 
@@ -106,6 +107,19 @@ ggml_tensor * MatmulWeights::linear_gelu(ggml_context * ctx, ggml_tensor * x, gg
         if (auto it = f16_.find(weight); it != f16_.end()) return it->second->mul_mat(ctx, x, bias, true);
     }
     return gelu(ctx, linear(ctx, x, weight, bias), flavour, true);
+}
+
+ggml_tensor * MatmulWeights::linear_gelu_table(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias,
+                                               const std::vector<float> & table) const {
+    const bool rows_fit = x->type == GGML_TYPE_F32 && x->nb[0] == sizeof(float) && x->ne[2] == 1 && x->ne[3] == 1;
+    const bool bias_fits = bias == nullptr || (bias->type == GGML_TYPE_F32 && ggml_is_contiguous(bias) && bias->ne[0] == weight->ne[1] &&
+                                               ggml_nelements(bias) == bias->ne[0]);
+    if (rows_fit && bias_fits && std::getenv("MOONDREAM_DISABLE_FUSED_GELU") == nullptr) {
+        if (auto it = vnni_.find(weight); it != vnni_.end()) {
+            if (ggml_tensor * fused = it->second->mul_mat(ctx, x, bias, table.data())) return fused;
+        }
+    }
+    return gelu_from_table(ctx, linear(ctx, x, weight, bias), table);
 }
 
 size_t MatmulWeights::packed_bytes() const {

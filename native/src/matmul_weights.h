@@ -39,6 +39,12 @@ public:
     // gelu(x W^T + b) (erf GELU fused into the product where the kernel can, else gelu() of graph_ops.h).
     ggml_tensor * linear_gelu(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias, Gelu flavour) const;
 
+    // ggml_gelu(x W^T + b) with ggml's table GELU (gelu_table.h: `table` is compute_gelu_table's),
+    // fused into our VNNI kernel's stores where W is ours (MOONDREAM_DISABLE_FUSED_GELU=1 says
+    // no, read at each graph build), else gelu_from_table() of linear().
+    ggml_tensor * linear_gelu_table(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias,
+                                    const std::vector<float> & table) const;
+
     size_t packed_bytes() const;
 
 private:

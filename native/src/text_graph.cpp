@@ -127,8 +127,8 @@ TextGraph build_text_graph(ggml_context * ctx, const TextModel & model, const Kv
         ggml_tensor * attn = project(mixed, l.attn_out, l.attn_out_b);
 
         // --- MLP, from the same normalised input (parallel block)
-        ggml_tensor * ffn = project(h, l.ffn_up, l.ffn_up_b);
-        ffn = !exact_gelu && !model.gelu_table.empty() ? gelu_from_table(ctx, ffn, model.gelu_table) : gelu(ctx, ffn, Gelu::tanh, exact_gelu);
+        ggml_tensor * ffn = !exact_gelu && !model.gelu_table.empty() ? model.matmuls.linear_gelu_table(ctx, h, l.ffn_up, l.ffn_up_b, model.gelu_table)
+                                                                      : gelu(ctx, project(h, l.ffn_up, l.ffn_up_b), Gelu::tanh, exact_gelu);
         ffn = project(ffn, l.ffn_down, l.ffn_down_b);
 
         x = ggml_add(ctx, ggml_add(ctx, x, attn), ffn);

@@ -2,6 +2,7 @@
 
 #include "amx_matrix.h"
 #include "cpu_level.h"
+#include "gelu_lookup.h"
 
 #include <algorithm>
 #include <cstring>
@@ -111,12 +112,18 @@ __attribute__((target("avx512f,avx512bw"), always_inline)) inline void load_bloc
     }
 }
 
+// What a kernel stores: the biased sum, or its GELU through the table when the product is fused
+// with one (gelu_lookup.h; the same values as the GELU op, bit for bit).
+__attribute__((target("avx512f"), always_inline)) inline __m512 finish(__m512 sum, const float * gelu) {
+    return gelu != nullptr ? avx512::gelu_lookup(sum, gelu) : sum;
+}
+
 // Decode (one or two activation rows): out[j * n .. + 16] = sum over blocks of d_w * d_a *
 // (integer dot). The weights stream from memory once, so this prefetches and splits each row's
 // VPDPBUSD chain into partial sums to hide the instruction's latency.
 template <ggml_type T, int MT>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride,
-                                                                     int64_t k, const float * bias, float * out, int64_t n) {
+                                                                     int64_t k, const float * bias, const float * gelu, float * out, int64_t n) {
     constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
     constexpr int NS = MT == 1 ? 4 : 2;  // independent partial sums per activation row
     const uint8_t * scales = tile;
@@ -150,7 +157,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uin
         }
     }
     const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
-    for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), _mm512_add_ps(acc[j], b));
+    for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), finish(_mm512_add_ps(acc[j], b), gelu));
 }
 
 // Prefill (three to eight activation rows), the same arithmetic. Here the loop over rows is the
@@ -160,7 +167,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uin
 // Register budget: 8 weights + MT sums + MT accumulators + the scales, within 32.
 template <ggml_type T, int MT>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride,
-                                                                      int64_t k, const float * bias, float * out, int64_t n) {
+                                                                      int64_t k, const float * bias, const float * gelu, float * out, int64_t n) {
     constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
     const uint8_t * scales = tile;
     const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
@@ -192,7 +199,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_kernel(const ui
         }
     }
     const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
-    for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), _mm512_add_ps(acc[j], b));
+    for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), finish(_mm512_add_ps(acc[j], b), gelu));
 }
 
 // Group g of block b's weights (16 rows x 4 k, unsigned bytes), loaded on its own.
@@ -215,7 +222,8 @@ __attribute__((target("avx512f,avx512bw"), always_inline)) inline __m512i load_g
 constexpr int kPairColumns = 6;
 template <ggml_type T, int MT>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void pair_kernel(const uint8_t * tile, size_t tile_bytes, int64_t nb, const uint8_t * act,
-                                                                      size_t stride, int64_t k, const float * bias, float * out, int64_t n) {
+                                                                      size_t stride, int64_t k, const float * bias, const float * gelu, float * out,
+                                                                      int64_t n) {
     constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
     const uint8_t * scales[2] = {tile, tile + tile_bytes};
     const uint8_t * weights[2] = {scales[0] + size_t(nb) * kBlockScaleBytes, scales[1] + size_t(nb) * kBlockScaleBytes};
@@ -261,16 +269,16 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void pair_kernel(const ui
     }
     for (int h = 0; h < 2; ++h) {
         const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias + 16 * h) : _mm512_setzero_ps();
-        for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n) + 16 * size_t(h), _mm512_add_ps(acc[h][j], b));
+        for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n) + 16 * size_t(h), finish(_mm512_add_ps(acc[h][j], b), gelu));
     }
 }
 
-using PairKernel = void (*)(const uint8_t *, size_t, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t);
+using PairKernel = void (*)(const uint8_t *, size_t, int64_t, const uint8_t *, size_t, int64_t, const float *, const float *, float *, int64_t);
 template <ggml_type T>
 constexpr PairKernel kPairKernels[kPairColumns + 1] = {nullptr, pair_kernel<T, 1>, pair_kernel<T, 2>, pair_kernel<T, 3>,
                                                       pair_kernel<T, 4>, pair_kernel<T, 5>, pair_kernel<T, 6>};
 
-using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t);
+using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, const float *, float *, int64_t);
 template <ggml_type T>
 constexpr TileKernel kKernels[kMaxColumns + 1] = {nullptr,           row_kernel<T, 1>,  row_kernel<T, 2>,  tile_kernel<T, 3>, tile_kernel<T, 4>,
                                                   tile_kernel<T, 5>, tile_kernel<T, 6>, tile_kernel<T, 7>, tile_kernel<T, 8>};
@@ -309,15 +317,27 @@ void quantize_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
 
 const float * bias_of(const ggml_tensor * dst) { return dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr; }
 
+// Where a fused GELU's table rides in op_params: ggml keeps the custom op's own parameters
+// (function, task count, user data: 24 bytes) at the start of those 64 bytes; the last 8 are free.
+constexpr size_t kGeluOffset = sizeof(ggml_tensor::op_params) - sizeof(const float *);
+static_assert(kGeluOffset >= 3 * sizeof(void *), "op_params has no room for the GELU table");
+
+// The table of a product fused with a GELU, else null (ggml zeroes a new tensor's op_params).
+const float * gelu_of(const ggml_tensor * dst) {
+    const float * table;
+    std::memcpy(&table, reinterpret_cast<const char *>(dst->op_params) + kGeluOffset, sizeof table);
+    return table;
+}
+
 // src[0]: activations quantized by quantize_op; src[1]: the bias or nothing.
 void multiply_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const VnniMatrix *>(userdata);
     const auto * activations = static_cast<const uint8_t *>(dst->src[0]->data);
     auto * out = static_cast<float *>(dst->data);
     if (dst->ne[1] > 2 && matrix->n() % (2 * kRows) == 0) {
-        matrix->multiply_shared(activations, bias_of(dst), out, dst->ne[1]);
+        matrix->multiply_shared(activations, bias_of(dst), out, dst->ne[1], gelu_of(dst));
     } else {
-        matrix->multiply(activations, bias_of(dst), out, dst->ne[1], ith, nth);
+        matrix->multiply(activations, bias_of(dst), out, dst->ne[1], ith, nth, gelu_of(dst));
     }
 }
 
@@ -329,7 +349,7 @@ void multiply_row_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     row.resize(activation_stride(matrix->k()));
     quantize_row(static_cast<const float *>(dst->src[0]->data), row_placement(row.data(), matrix->k()), matrix->k(),
                  format_of(matrix->type()).offset);
-    matrix->multiply(row.data(), bias_of(dst), static_cast<float *>(dst->data), 1, ith, nth);
+    matrix->multiply(row.data(), bias_of(dst), static_cast<float *>(dst->data), 1, ith, nth, gelu_of(dst));
 }
 
 // One tile of 16 weight rows in ggml's layout (`rows` at `row_bytes` apart) -> the kernel's:
@@ -446,15 +466,20 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack_into(const ggml_tensor * weight, ui
     return packed;
 }
 
-ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias) const {
+ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias, const float * gelu_table) const {
 #if MOONDREAM_VNNI_MATRIX
     const int64_t m = x->ne[1];
     auto * self = const_cast<VnniMatrix *>(this);
+    if (gelu_table != nullptr && uses_amx(m)) return nullptr;  // the AMX kernel stores plain sums
+    auto fuse = [&](ggml_tensor * out) {
+        std::memcpy(reinterpret_cast<char *>(out->op_params) + kGeluOffset, &gelu_table, sizeof gelu_table);
+        return out;
+    };
     if (m == 1) {
         ggml_tensor * args[2] = {x, bias};
         ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_F32, n_, 1, 1, 1, args, bias != nullptr ? 2 : 1, multiply_row_op, GGML_N_TASKS_MAX, self);
-        ggml_set_name(out, "vnni_matvec");  // names are what an op profile calls our kernels
-        return out;
+        ggml_set_name(out, gelu_table != nullptr ? "vnni_matvec_gelu" : "vnni_matvec");  // names are what an op profile calls our kernels
+        return fuse(out);
     }
     ggml_tensor * quantize_args[1] = {x};
     const size_t quantized_bytes = uses_amx(m) ? amx::activation_bytes(m, k_) : activation_stride(k_) * size_t(m);
@@ -463,17 +488,18 @@ ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tens
     ggml_set_name(quantized, "vnni_quantize");
     ggml_tensor * args[2] = {quantized, bias};
     ggml_tensor * out = ggml_custom_4d(ctx, GGML_TYPE_F32, n_, m, 1, 1, args, bias != nullptr ? 2 : 1, multiply_op, GGML_N_TASKS_MAX, self);
-    ggml_set_name(out, "vnni_matmul");
-    return out;
+    ggml_set_name(out, gelu_table != nullptr ? "vnni_matmul_gelu" : "vnni_matmul");
+    return fuse(out);
 #else
     (void)ctx;
     (void)x;
     (void)bias;
+    (void)gelu_table;
     return nullptr;  // pack() never returns a VnniMatrix here
 #endif
 }
 
-void VnniMatrix::multiply_shared(const uint8_t * activations, const float * bias, float * out, int64_t m) const {
+void VnniMatrix::multiply_shared(const uint8_t * activations, const float * bias, float * out, int64_t m, const float * gelu) const {
 #if MOONDREAM_VNNI_MATRIX
     if (uses_amx(m)) {
         multiply_amx(activations, bias, out, m);
@@ -488,12 +514,12 @@ void VnniMatrix::multiply_shared(const uint8_t * activations, const float * bias
         for (int64_t j = 0; j < m; j += kPairColumns) {
             const int columns = int(std::min<int64_t>(kPairColumns, m - j));
             const PairKernel kernel = q4 ? kPairKernels<GGML_TYPE_Q4_0>[columns] : kPairKernels<GGML_TYPE_Q8_0>[columns];
-            kernel(tile(t), tile_bytes_, nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,
+            kernel(tile(t), tile_bytes_, nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr, gelu,
                    out + size_t(j) * size_t(n_) + size_t(t * kRows), n_);
         }
     }
 #else
-    (void)activations, (void)bias, (void)out, (void)m;
+    (void)activations, (void)bias, (void)out, (void)m, (void)gelu;
 #endif
 }
 
@@ -521,7 +547,7 @@ void VnniMatrix::multiply_amx(const uint8_t * activations, const float * bias, f
     }
 }
 
-void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth) const {
+void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth, const float * gelu) const {
 #if MOONDREAM_VNNI_MATRIX
     const int64_t tiles = n_ / kRows;
     // Prefill takes tiles in pairs, so each thread's share is rounded up to an even count.
@@ -537,7 +563,7 @@ void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float
             for (int64_t j = 0; j < m; j += kPairColumns) {
                 const int columns = int(std::min<int64_t>(kPairColumns, m - j));
                 const PairKernel kernel = q4 ? kPairKernels<GGML_TYPE_Q4_0>[columns] : kPairKernels<GGML_TYPE_Q8_0>[columns];
-                kernel(tile(t), tile_bytes_, nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,
+                kernel(tile(t), tile_bytes_, nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr, gelu,
                        out + size_t(j) * size_t(n_) + size_t(t * kRows), n_);
             }
             t += 2;
@@ -546,7 +572,7 @@ void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float
         for (int64_t j = 0; j < m; j += kMaxColumns) {
             const int columns = int(std::min<int64_t>(kMaxColumns, m - j));
             const TileKernel kernel = q4 ? kKernels<GGML_TYPE_Q4_0>[columns] : kKernels<GGML_TYPE_Q8_0>[columns];
-            kernel(tile(t), nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,
+            kernel(tile(t), nb, activations + size_t(j) * stride, stride, k_, bias != nullptr ? bias + t * kRows : nullptr, gelu,
                    out + size_t(j) * size_t(n_) + size_t(t * kRows), n_);
         }
         t += 1;
@@ -558,6 +584,7 @@ void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float
     (void)m;
     (void)ith;
     (void)nth;
+    (void)gelu;
 #endif
 }
 

@@ -52,10 +52,13 @@ public:
     // op, or for one row a single op (both multi-threaded). The bias is added in the kernel, which
     // saves decode an op (and its thread barrier) per matmul. This matrix must outlive every graph
     // built with it.
-    ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias = nullptr) const;
+    // Given `gelu_table` (compute_gelu_table's, outliving the graph), the op stores ggml_gelu of
+    // each output instead, bit for bit what gelu_from_table() of the product gives, without a
+    // pass of its own over the [n, m] result; null when the product would run on AMX tiles.
+    ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias = nullptr, const float * gelu_table = nullptr) const;
 
-    // What the multiply ops run on thread `ith` of `nth`; `bias` may be null.
-    void multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth) const;
+    // What the multiply ops run on thread `ith` of `nth`; `bias` and `gelu` (a GELU table) may be null.
+    void multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth, const float * gelu = nullptr) const;
 
     // Prefill's multiply (m > 2) with the tile pairs handed out one at a time from a shared counter,
     // so a thread the host slows down takes fewer: with a fixed half each, the other waited at
@@ -63,7 +66,7 @@ public:
     // one thread, before the barrier that precedes the multiply op. The model's graphs compute one
     // at a time (ComputePool), so one counter per matrix serves.
     void start_shared_multiply() const { next_pair_.store(0, std::memory_order_relaxed); }
-    void multiply_shared(const uint8_t * activations, const float * bias, float * out, int64_t m) const;
+    void multiply_shared(const uint8_t * activations, const float * bias, float * out, int64_t m, const float * gelu = nullptr) const;
 
     // Whether a product of m rows runs on AMX tiles (amx_matrix.h): the CPU has AMX-INT8 (and
     // MOONDREAM_DISABLE_AMX_MATRIX was unset at load), m is 16 or more and n a multiple of 32. Its

@@ -33,7 +33,7 @@ function groups(graph: string, m: ProfileMeasurement): WorkGroup[] {
   if (graph === 'prefill graph') {
     const work = prefillWork(m.promptPositions);
     return [
-      { label: 'int8 matmuls', ops: ['vnni_matmul', 'vnni_matvec', 'MUL_MAT'], work: work.matmulFlops, peak: 'int8' },
+      { label: 'int8 matmuls', ops: ['vnni_matmul', 'vnni_matmul_gelu', 'vnni_matvec', 'vnni_matvec_gelu', 'MUL_MAT'], work: work.matmulFlops, peak: 'int8' },
       { label: 'attention', ops: ['prefill_attention', 'FLASH_ATTN_EXT'], work: work.attentionFlops, peak: 'fp32' },
     ];
   }

@@ -102,6 +102,38 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
     }
   });
 
+  it('stores the MLP\'s GELU as it multiplies: the logits of a separate GELU op (MOONDREAM_DISABLE_FUSED_GELU=1) bit for bit', async (t) => {
+    if (!addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 64, 16, 1, 1, 1).supported) {
+      t.skip(notHere());
+      return;
+    }
+    // A prompt (the tile kernels, or AMX tiles where the CPU has them, which keep the GELU op)
+    // and one position (the decode kernel).
+    const prompt = [50256, 27, 9060, 29, 1867, 318, 262, 3290, 30, 198, 50, 262, 1110, 318, 257, 1402, 11, 290, 262, 6766, 318, 4171, 13, 198];
+    for (const type of ['q8_0', 'q4_0'] as const) {
+      const { textPath } = await tinyPair(type);
+      const fused = await Moondream.load({ text: textPath }, { threads: 2, profileOps: true });
+      const separate = await Moondream.load({ text: textPath }, { threads: 2, profileOps: true });
+      try {
+        for (const tokens of [prompt, [50256]]) {
+          const a = await fused.evaluate(tokens);
+          process.env.MOONDREAM_DISABLE_FUSED_GELU = '1';
+          const b = await separate.evaluate(tokens).finally(() => delete process.env.MOONDREAM_DISABLE_FUSED_GELU);
+          assert.deepEqual(Array.from(a), Array.from(b), `${type}, ${tokens.length} positions`);
+        }
+        const opsOf = (md: Moondream) => new Set(md.takeOpProfile().map((op) => op.op));
+        const fusedOps = opsOf(fused);
+        const separateOps = opsOf(separate);
+        assert.ok(fusedOps.has('vnni_matvec_gelu'), [...fusedOps].join(', '));
+        assert.ok(separateOps.has('gelu_table') && !separateOps.has('vnni_matvec_gelu'), [...separateOps].join(', '));
+        if (!amxChosen()) assert.ok(fusedOps.has('vnni_matmul_gelu') && !fusedOps.has('gelu_table'), [...fusedOps].join(', '));
+      } finally {
+        fused.dispose();
+        separate.dispose();
+      }
+    }
+  });
+
   it('rejects what it cannot check with a typed error', () => {
     assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.f16.id, 64, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });
     assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 0, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });
