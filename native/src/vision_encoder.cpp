@@ -29,6 +29,7 @@ Status VisionEncoder::encode(const float * pixels, std::vector<float> & embeddin
     patches_.resize(size_t(3) * size_t(hp.image_size) * size_t(hp.image_size));
     patchify(pixels, hp.image_size, hp.patch_size, patches_.data());
     ggml_backend_tensor_set(graph_.patches, patches_.data(), 0, patches_.size() * sizeof(float));
+    fill_key_mask(graph_, graph_.patches->ne[1], key_mask_);
 
     Status status = cpu_->compute(graph_.graph, abort, "vision graph");
     if (!status) {

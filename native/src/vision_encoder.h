@@ -36,6 +36,7 @@ private:
     VisionGraph graph_;
     ggml_gallocr_ptr allocator_;
     std::vector<float> patches_;
+    std::vector<float> key_mask_;  // ggml's attention path: keys padded to a multiple of 8 (vision_graph.h)
 };
 
 }  // namespace moondream

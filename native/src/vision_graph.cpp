@@ -37,6 +37,16 @@ void patchify(const float * chw, int image_size, int patch_size, float * out) {
     }
 }
 
+void fill_key_mask(const VisionGraph & graph, int64_t n_patches, std::vector<float> & scratch) {
+    if (graph.key_mask == nullptr) return;
+    const int64_t n_keys = graph.key_mask->ne[0];
+    scratch.assign(size_t(n_keys * graph.key_mask->ne[1]), 0.0f);
+    for (int64_t i = 0; i < graph.key_mask->ne[1]; ++i) {
+        std::fill(scratch.begin() + i * n_keys + n_patches, scratch.begin() + (i + 1) * n_keys, -INFINITY);
+    }
+    ggml_backend_tensor_set(graph.key_mask, scratch.data(), 0, scratch.size() * sizeof(float));
+}
+
 VisionGraph build_vision_graph(ggml_context * ctx, const VisionModel & model) {
     const VisionHparams & hp = model.hp;
     const int64_t e = hp.n_embd;
@@ -63,19 +73,34 @@ VisionGraph build_vision_graph(ggml_context * ctx, const VisionModel & model) {
     auto mm = [&](ggml_tensor * in, ggml_tensor * weight, ggml_tensor * bias) { return model.matmuls.linear(ctx, in, weight, bias); };
     const float scale = 1.0f / std::sqrt(float(head_dim));
     const bool own_attention = vision_attention_supported();
+    const int64_t n_keys = (n + 7) / 8 * 8;
+    if (!own_attention && n_keys != n) {
+        g.key_mask = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_keys, n);
+        ggml_set_name(g.key_mask, "inp_key_mask");
+        ggml_set_input(g.key_mask);
+    }
     for (const VisionLayer & l : model.layers) {
         ggml_tensor * h = layer_norm(ctx, x, l.ln1, l.ln1_b, hp.norm_eps);
         ggml_tensor * mixed = nullptr;
         if (own_attention) {
             mixed = vision_attention(ctx, mm(h, l.q, l.q_b), mm(h, l.k, l.k_b), mm(h, l.v, l.v_b), int(n_head), scale);
         } else {
+            // Both products in ggml's tiled sgemm (llamafile), not a dot product per output (a
+            // fifth of an encode on ggml's AVX2 path): it wants the queries contiguous, and sums
+            // whose length is a multiple of 8, which the values' sum over 729 keys is not. So keys
+            // and values get zero rows up to n_keys, and the mask takes the padded keys out of
+            // the softmax: weight 0 for a value of 0.
             ggml_tensor * q = ggml_reshape_3d(ctx, mm(h, l.q, l.q_b), head_dim, n_head, n);
             ggml_tensor * k = ggml_reshape_3d(ctx, mm(h, l.k, l.k_b), head_dim, n_head, n);
             ggml_tensor * v = ggml_reshape_3d(ctx, mm(h, l.v, l.v_b), head_dim, n_head, n);
-            q = ggml_permute(ctx, q, 0, 2, 1, 3);                   // [head_dim, n, n_head]
+            q = ggml_cont(ctx, ggml_permute(ctx, q, 0, 2, 1, 3));   // [head_dim, n, n_head]
             k = ggml_permute(ctx, k, 0, 2, 1, 3);                   // [head_dim, n, n_head]
             v = ggml_cont(ctx, ggml_permute(ctx, v, 1, 2, 0, 3));   // [n, head_dim, n_head]
-            ggml_tensor * scores = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, k, q), nullptr, scale, 0.0f);  // [n, n, n_head]
+            if (g.key_mask != nullptr) {
+                k = ggml_pad(ctx, k, 0, int(n_keys - n), 0, 0);     // [head_dim, n_keys, n_head]
+                v = ggml_pad(ctx, v, int(n_keys - n), 0, 0, 0);     // [n_keys, head_dim, n_head]
+            }
+            ggml_tensor * scores = ggml_soft_max_ext(ctx, ggml_mul_mat(ctx, k, q), g.key_mask, scale, 0.0f);  // [n_keys, n, n_head]
             mixed = ggml_mul_mat(ctx, v, scores);                   // [head_dim, n, n_head]
             mixed = ggml_cont_2d(ctx, ggml_permute(ctx, mixed, 0, 2, 1, 3), e, n);
         }
