@@ -38,6 +38,10 @@ async function textJob(job: Extract<ChildJob, { kind: 'text' }>): Promise<TextCh
   const md = await Moondream.load({ text: job.text }, { threads: job.threads });
   try {
     const loadMs = performance.now() - start;
+    // A warm-up run of the same prompt first, as llama-bench runs one before its repetitions (its
+    // figures are of a context whose KV cache and buffers are already in memory); a prompt of
+    // tokens is prefilled anew each time (only image prefixes are kept).
+    await md.generate(benchPrompt(job.promptLength), { maxTokens: 2 });
     // No stop tokens: exactly decoded + 1 tokens, the first from the prefill's logits.
     const { tokens, timings } = await md.generate(benchPrompt(job.promptLength), { maxTokens: job.decoded + 1 });
     return { loadMs, prefillMs: timings.prefillMs, decodeMs: timings.decodeMs, decodeSteps: tokens.length - 1 };

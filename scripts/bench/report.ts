@@ -164,7 +164,7 @@ export function renderReport(r: BenchReport): Rendered {
     say();
     say(`| | prefill tok/s | decode tok/s |`);
     say('|---|---|---|');
-    say(`| moondream-ggml (fresh process per run) | ${spread(t.ours.prefill, 1)} | ${spread(t.ours.decode, 1)} |`);
+    say(`| moondream-ggml (fresh process per run, after a warm-up run of the prompt as llama-bench does) | ${spread(t.ours.prefill, 1)} | ${spread(t.ours.decode, 1)} |`);
     for (const fa of ['off', 'on'] as const) {
       say(`| llama-bench pp${r.promptLength} / tg${r.decoded} @ d${r.promptLength}, flash attention ${fa} | ${spread(t.llamaCpp.prefill[fa], 1)} | ${spread(t.llamaCpp.decode[fa], 1)} |`);
     }
