@@ -3,8 +3,9 @@
 // ggml's flash attention walks the cache one key at a time (a dot product, a scalar exp, and a
 // value accumulator kept in f16 that is converted back and forth per key); at moondream's usual
 // depth of 750 positions that costs decode about as much as one more pass over the weights. Here
-// each head takes two passes: all its scores (16-wide dot products and a vectorised exp), then the
-// softmax-weighted sum of its values, with every accumulator in f32.
+// each thread takes a contiguous share of the positions for every head, in two passes over it:
+// all the scores (16-wide dot products and a vectorised exp), then the softmax-weighted sum of the
+// values, every accumulator in f32; a second op merges the threads' partial softmaxes per head.
 #pragma once
 
 #include "ggml.h"
