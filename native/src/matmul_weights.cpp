@@ -12,6 +12,19 @@
 
 namespace moondream {
 
+namespace {
+
+// Our kernels read f32 rows of contiguous values and add an f32 bias of n contiguous values
+// (what the loaders check and the graphs build); anything else goes to ggml.
+bool rows_fit_kernels(const ggml_tensor * x) { return x->type == GGML_TYPE_F32 && x->nb[0] == sizeof(float) && x->ne[2] == 1 && x->ne[3] == 1; }
+
+bool bias_fits_kernels(const ggml_tensor * bias, const ggml_tensor * weight) {
+    return bias == nullptr || (bias->type == GGML_TYPE_F32 && ggml_is_contiguous(bias) && bias->ne[0] == weight->ne[1] &&
+                               ggml_nelements(bias) == bias->ne[0]);
+}
+
+}  // namespace
+
 WeightPlacement weight_placement(const LoadParams & params) {
     WeightPlacement placement;
     placement.ggml_repack = params.repack_weights && std::getenv("MOONDREAM_DISABLE_REPACK") == nullptr;
@@ -83,11 +96,8 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
 }
 
 ggml_tensor * MatmulWeights::linear(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias) const {
-    // Our kernels read f32 rows of contiguous values and add an f32 bias of n contiguous values
-    // (what the loaders check and the graphs build); anything else goes to ggml.
-    const bool rows_fit = x->type == GGML_TYPE_F32 && x->nb[0] == sizeof(float) && x->ne[2] == 1 && x->ne[3] == 1;
-    const bool bias_fits = bias == nullptr || (bias->type == GGML_TYPE_F32 && ggml_is_contiguous(bias) && bias->ne[0] == weight->ne[1] &&
-                                               ggml_nelements(bias) == bias->ne[0]);
+    const bool rows_fit = rows_fit_kernels(x);
+    const bool bias_fits = bias_fits_kernels(bias, weight);
     if (rows_fit) {
         if (auto it = vnni_.find(weight); it != vnni_.end()) {
             return bias_fits ? it->second->mul_mat(ctx, x, bias) : ggml_add(ctx, it->second->mul_mat(ctx, x), bias);
@@ -100,9 +110,8 @@ ggml_tensor * MatmulWeights::linear(ggml_context * ctx, ggml_tensor * x, ggml_te
 }
 
 ggml_tensor * MatmulWeights::linear_gelu(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias, Gelu flavour) const {
-    const bool rows_fit = x->type == GGML_TYPE_F32 && x->nb[0] == sizeof(float) && x->ne[2] == 1 && x->ne[3] == 1 && x->ne[1] > 1;
-    const bool bias_fits = bias == nullptr || (bias->type == GGML_TYPE_F32 && ggml_is_contiguous(bias) && bias->ne[0] == weight->ne[1] &&
-                                               ggml_nelements(bias) == bias->ne[0]);
+    const bool rows_fit = rows_fit_kernels(x) && x->ne[1] > 1;
+    const bool bias_fits = bias_fits_kernels(bias, weight);
     if (flavour == Gelu::erf && rows_fit && bias_fits) {
         if (auto it = f16_.find(weight); it != f16_.end()) return it->second->mul_mat(ctx, x, bias, true);
     }
@@ -111,9 +120,8 @@ ggml_tensor * MatmulWeights::linear_gelu(ggml_context * ctx, ggml_tensor * x, gg
 
 ggml_tensor * MatmulWeights::linear_gelu_table(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias,
                                                const std::vector<float> & table) const {
-    const bool rows_fit = x->type == GGML_TYPE_F32 && x->nb[0] == sizeof(float) && x->ne[2] == 1 && x->ne[3] == 1;
-    const bool bias_fits = bias == nullptr || (bias->type == GGML_TYPE_F32 && ggml_is_contiguous(bias) && bias->ne[0] == weight->ne[1] &&
-                                               ggml_nelements(bias) == bias->ne[0]);
+    const bool rows_fit = rows_fit_kernels(x);
+    const bool bias_fits = bias_fits_kernels(bias, weight);
     if (rows_fit && bias_fits && std::getenv("MOONDREAM_DISABLE_FUSED_GELU") == nullptr) {
         if (auto it = vnni_.find(weight); it != vnni_.end()) {
             if (ggml_tensor * fused = it->second->mul_mat(ctx, x, bias, table.data())) return fused;
