@@ -4,8 +4,8 @@
 // (llama-bench, llama-mtmd-cli), built from the same pinned source as our ggml and run on the same
 // GGUF files with the same thread count in this run, alternately with ours, each at its best
 // flash-attention setting; and against this machine's bounds (the probe, run before and after).
-// --isa avx2 runs both sides without AVX-512 (ggml's AVX2 path; our AVX-512 kernels off), as on a CPU
-// that lacks it. Writes bench.md, bench.json and bench.png into --out (default ./bench-results) and
+// --isa avx2 runs both sides without AVX-512 (ggml's AVX2 path and our AVX2 kernels; our AVX-512
+// kernels off), as on a CPU that lacks it. Writes bench.md, bench.json and bench.png into --out (default ./bench-results) and
 // prints the markdown (or, with --json, the JSON).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';

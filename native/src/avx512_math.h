@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "erf_coefficients.h"
+
 namespace moondream::avx512 {
 
 // e^x for x <= 0 (softmax arguments), about 1 ulp: x = n ln2 + r with |r| <= ln2 / 2, e^r from its
@@ -39,28 +41,19 @@ __attribute__((target("avx512f"), always_inline)) inline __m512 horner(__m512 t,
 
 }  // namespace detail
 
-// erf(x) within 1.6e-7 of the exact value (about 2 ulp near 1): least-squares polynomials fitted
-// here (float64 fit, errors checked in float32 on 100k points per piece): erf(x)/x in x^2 on
-// [0, 1], erf in (x - 1.75) on [1, 2.5] and in (x - 3.2) on [2.5, 3.93]; 1 beyond, where erf
-// rounds to 1 in float.
+// erf(x) within 1.6e-7 of the exact value (about 2 ulp near 1): erf_coefficients.h's pieces.
 __attribute__((target("avx512f"), always_inline)) inline __m512 erf(__m512 x) {
-    static constexpr float kSmall[8] = {1.128379226e+00f, -3.761263788e-01f, 1.128378436e-01f, -2.686555870e-02f,
-                                        5.221421830e-03f, -8.490177570e-04f, 1.131296740e-04f, -9.808788491e-06f};
-    static constexpr float kMiddle[11] = {9.866716862e-01f, 5.277497694e-02f, -9.235612303e-02f, 9.015790373e-02f,
-                                          -4.810469598e-02f, 6.618470885e-03f, 8.982072584e-03f, -6.036744453e-03f,
-                                          6.639094790e-04f, 8.622736204e-04f, -3.353737993e-04f};
-    static constexpr float kLarge[10] = {9.999939799e-01f, 4.029637785e-05f, -1.289669162e-04f, 2.617188438e-04f, -3.754648496e-04f,
-                                         4.017546598e-04f, -3.300791141e-04f, 2.079336555e-04f, -9.179030894e-05f, 2.068239883e-05f};
+    using namespace erf_coefficients;
     const __m512 a = _mm512_abs_ps(x);
     __m512 y = _mm512_mul_ps(a, detail::horner(_mm512_mul_ps(a, a), kSmall));
-    const __mmask16 middle = _mm512_cmp_ps_mask(a, _mm512_set1_ps(1.0f), _CMP_GE_OQ);
+    const __mmask16 middle = _mm512_cmp_ps_mask(a, _mm512_set1_ps(kMiddleFrom), _CMP_GE_OQ);
     if (middle) {
-        const __mmask16 large = _mm512_cmp_ps_mask(a, _mm512_set1_ps(2.5f), _CMP_GE_OQ);
-        y = _mm512_mask_mov_ps(y, middle, detail::horner(_mm512_sub_ps(a, _mm512_set1_ps(1.75f)), kMiddle));
+        const __mmask16 large = _mm512_cmp_ps_mask(a, _mm512_set1_ps(kLargeFrom), _CMP_GE_OQ);
+        y = _mm512_mask_mov_ps(y, middle, detail::horner(_mm512_sub_ps(a, _mm512_set1_ps(kMiddleCentre)), kMiddle));
         if (large) {
-            y = _mm512_mask_mov_ps(y, large, detail::horner(_mm512_sub_ps(a, _mm512_set1_ps(3.2f)), kLarge));
+            y = _mm512_mask_mov_ps(y, large, detail::horner(_mm512_sub_ps(a, _mm512_set1_ps(kLargeCentre)), kLarge));
             // Past 3.93 (and for inf); NaN fails every comparison and stays NaN.
-            y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(a, _mm512_set1_ps(3.93f), _CMP_GE_OQ), _mm512_set1_ps(1.0f));
+            y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(a, _mm512_set1_ps(kOneFrom), _CMP_GE_OQ), _mm512_set1_ps(1.0f));
         }
     }
     // erf is odd: the sign of x.

@@ -49,6 +49,11 @@ const Result<CpuCap> & cpu_cap() {
 
 KernelReport avx512_kernel_choice(const char * name, bool cpu_has, const char * features, const char * use,
                                   const char * disable_variable) {
+    return kernel_choice(name, cpu_has, features, CpuLevel::avx512, use, disable_variable);
+}
+
+KernelReport kernel_choice(const char * name, bool cpu_has, const char * features, CpuLevel needed, const char * use,
+                           const char * disable_variable) {
     KernelReport report;
     report.name = name;
     const Result<CpuCap> & cap = cpu_cap();
@@ -56,9 +61,9 @@ KernelReport avx512_kernel_choice(const char * name, bool cpu_has, const char * 
         report.reason = std::string("this CPU lacks one of ") + features + ", so ggml's own kernels run";
     } else if (!cap.ok()) {
         report.reason = cap.error().message;
-    } else if (!cap.value().allows(CpuLevel::avx512)) {
-        report.reason = std::string(kEnvironmentVariable) + "=" + cpu_level_name(*cap.value().level) +
-                        " is below avx512, so ggml's own kernels run";
+    } else if (!cap.value().allows(needed)) {
+        report.reason = std::string(kEnvironmentVariable) + "=" + cpu_level_name(*cap.value().level) + " is below " +
+                        cpu_level_name(needed) + ", so ggml's own kernels run";
     } else if (disable_variable != nullptr && std::getenv(disable_variable) != nullptr) {
         report.reason = std::string(disable_variable) + " is set, so ggml's own kernels run";
     } else {

@@ -38,5 +38,8 @@ std::optional<CpuLevel> cpu_variant_level(std::string_view variant);
 // says what runs it when chosen.
 KernelReport avx512_kernel_choice(const char * name, bool cpu_has, const char * features, const char * use,
                                   const char * disable_variable = nullptr);
+// The same for a kernel that needs the level `needed`.
+KernelReport kernel_choice(const char * name, bool cpu_has, const char * features, CpuLevel needed, const char * use,
+                           const char * disable_variable = nullptr);
 
 }  // namespace moondream

@@ -1,4 +1,5 @@
-// f16 weight x f32 activation matrix multiplication with AVX-512, for the vision tower's matmuls.
+// f16 weight x f32 activation matrix multiplication with AVX-512 (or, on a CPU without it, AVX2:
+// avx2_gemm.h), for the vision tower's matmuls.
 //
 // ggml multiplies an f16 weight by first rounding the activations to f16 and then running
 // llamafile's tinyBLAS, which converts both operands back to f32 in its inner loop: on these
@@ -24,11 +25,16 @@ public:
     static bool supports(const ggml_tensor * weight);
     // Whether this process uses the kernel at all, and why.
     static KernelReport cpu_choice();
+    // The AVX2 kernel's report: chosen where cpu_choice()'s CPU and cap requirements are not met, the
+    // CPU has AVX2, FMA and F16C, MOONDREAM_CPU_LEVEL allows avx2, and the same variable is unset.
+    static KernelReport avx2_cpu_choice();
     // Wraps `weight` (which must outlive this and every graph built with it); null if unsupported.
     static std::unique_ptr<F16Matrix> wrap(const ggml_tensor * weight);
 
     int64_t k() const { return k_; }
     int64_t n() const { return n_; }
+    // Whether the product runs on the AVX2 kernel (avx2_gemm.h).
+    bool on_avx2() const { return avx2_; }
 
     // x [k, m] f32 (rows contiguous) -> x W^T (+ bias [n] f32) [n, m] f32, then erf GELU if
     // `gelu` (fused into the same pass): a packing op and a multiply op, both multi-threaded.
@@ -52,6 +58,7 @@ private:
     int64_t k_ = 0;
     int64_t n_ = 0;
     size_t row_stride_ = 0;  // in elements
+    bool avx2_ = false;
     mutable std::atomic<int64_t> next_unit_{0};
 };
 

@@ -2,7 +2,9 @@
 
 #include "amx_matrix.h"
 #include "cpu_level.h"
+#include "avx2_int8.h"
 #include "gelu_lookup.h"
+#include "int8_tiles.h"
 
 #include <algorithm>
 #include <cstring>
@@ -18,48 +20,18 @@
 
 namespace moondream {
 
+using namespace int8_tiles;
+
 namespace {
 
-constexpr int kRows = 16;            // output rows per tile: one 512-bit register of int32 sums
-constexpr int kBlock = 32;           // q8_0 and q4_0 block
-constexpr int kGroups = kBlock / 4;  // VPDPBUSD takes 4 k per lane
-constexpr size_t kBlockScaleBytes = size_t(kRows) * 2;  // 16 f16 scales
 constexpr int kMaxColumns = 8;       // activation rows per register tile
 constexpr size_t kPrefetchBlocks = 8;  // how far ahead decode prefetches weights (prefetches never fault)
 constexpr int64_t kAmxMinRows = 16;    // below one AMX tile of rows, the VNNI kernels multiply
 
-// Per type: ggml's block size in bytes, our packed weight bytes per block of a tile, and the
-// offset that makes its values unsigned (VPDPBUSD multiplies u8 weights by s8 activations):
-// q8_0 is stored as q + 128; q4_0's nibbles already are q + 8.
-struct Format {
-    size_t source_block;
-    size_t packed_block;
-    int32_t offset;
-};
-constexpr Format kQ8 = {2 + kBlock, size_t(kRows) * kBlock, 128};      // 8 registers of 64 bytes
-constexpr Format kQ4 = {2 + kBlock / 2, size_t(kRows) * kBlock / 2, 8};  // 4 registers, 2 groups each
-
-Format format_of(ggml_type type) { return type == GGML_TYPE_Q4_0 ? kQ4 : kQ8; }
-
-// One activation row: k int8 values, then per block its f32 scale and -offset x the sum of its
-// values, the weights' offset already undone: the integer sum a block starts from (the offset is
-// the weight type's, so a row is quantized for one matrix type).
-size_t activation_stride(int64_t k) {
-    const size_t nb = size_t(k) / kBlock;
-    return (size_t(k) + nb * 8 + 63) / 64 * 64;
-}
+// The VNNI kernels multiply unsigned weights (q8_0 stored as q + 128), the AVX2 ones signed.
+Format format_of(ggml_type type, bool avx2) { return type == GGML_TYPE_Q4_0 ? kQ4 : avx2 ? kQ8Signed : kQ8Unsigned; }
 
 #if MOONDREAM_VNNI_MATRIX
-
-// Where quantize_row puts block b of a row: its 32 values, its f32 scale and (when `starts` is
-// not null) -offset x the sum of its values.
-struct RowPlacement {
-    int8_t * values;
-    size_t value_step;  // bytes between blocks' values
-    float * scales;
-    size_t scale_step;  // floats between blocks' scales
-    int32_t * starts;
-};
 
 __attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, const RowPlacement & at, int64_t k, int32_t offset) {
     const int64_t nb = k / kBlock;
@@ -79,12 +51,6 @@ __attribute__((target("avx512f,avx512bw"))) void quantize_row(const float * x, c
         at.scales[size_t(b) * at.scale_step] = d;
         if (at.starts != nullptr) at.starts[b] = -offset * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
     }
-}
-
-// The VNNI kernels' row: k values, then nb scales, then nb starts.
-RowPlacement row_placement(uint8_t * out, int64_t k) {
-    const size_t nb = size_t(k) / kBlock;
-    return {reinterpret_cast<int8_t *>(out), kBlock, reinterpret_cast<float *>(out + k), 1, reinterpret_cast<int32_t *>(out + k + 4 * nb)};
 }
 
 // The AMX kernel's tile order (amx_matrix.h): row j's block b in group j / 16, at row j % 16.
@@ -124,7 +90,7 @@ __attribute__((target("avx512f"), always_inline)) inline __m512 finish(__m512 su
 template <ggml_type T, int MT>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride,
                                                                      int64_t k, const float * bias, const float * gelu, float * out, int64_t n) {
-    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
+    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8Unsigned;
     constexpr int NS = MT == 1 ? 4 : 2;  // independent partial sums per activation row
     const uint8_t * scales = tile;
     const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
@@ -168,7 +134,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uin
 template <ggml_type T, int MT>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride,
                                                                       int64_t k, const float * bias, const float * gelu, float * out, int64_t n) {
-    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
+    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8Unsigned;
     const uint8_t * scales = tile;
     const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
     const size_t scale_offset = size_t(k);
@@ -224,7 +190,7 @@ template <ggml_type T, int MT>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void pair_kernel(const uint8_t * tile, size_t tile_bytes, int64_t nb, const uint8_t * act,
                                                                       size_t stride, int64_t k, const float * bias, const float * gelu, float * out,
                                                                       int64_t n) {
-    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8;
+    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8Unsigned;
     const uint8_t * scales[2] = {tile, tile + tile_bytes};
     const uint8_t * weights[2] = {scales[0] + size_t(nb) * kBlockScaleBytes, scales[1] + size_t(nb) * kBlockScaleBytes};
     const size_t scale_offset = size_t(k);
@@ -283,6 +249,15 @@ template <ggml_type T>
 constexpr TileKernel kKernels[kMaxColumns + 1] = {nullptr,           row_kernel<T, 1>,  row_kernel<T, 2>,  tile_kernel<T, 3>, tile_kernel<T, 4>,
                                                   tile_kernel<T, 5>, tile_kernel<T, 6>, tile_kernel<T, 7>, tile_kernel<T, 8>};
 
+// A row quantized by the kernels `matrix` multiplies with (the same values either way).
+void quantize_for(const VnniMatrix & matrix, const float * x, const RowPlacement & at, int64_t k, int32_t offset) {
+    if (matrix.on_avx2()) {
+        avx2_int8::quantize_row(x, at, k, offset);
+    } else {
+        quantize_row(x, at, k, offset);
+    }
+}
+
 // userdata: the VnniMatrix the rows are quantized for (its type sets the weights' offset; whether
 // its product runs on AMX tiles, their layout).
 void quantize_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
@@ -290,7 +265,7 @@ void quantize_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const int64_t k = x->ne[0];
     const int64_t m = x->ne[1];
     const auto * matrix = static_cast<const VnniMatrix *>(userdata);
-    const int32_t offset = format_of(matrix->type()).offset;
+    const int32_t offset = format_of(matrix->type(), matrix->on_avx2()).offset;
     auto * out = static_cast<uint8_t *>(dst->data);
     if (ith == 0) matrix->start_shared_multiply();
     if (matrix->uses_amx(m)) {
@@ -310,7 +285,7 @@ void quantize_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     }
     const size_t stride = activation_stride(k);
     for (int64_t row = ith; row < m; row += nth) {
-        quantize_row(reinterpret_cast<const float *>(static_cast<const char *>(x->data) + size_t(row) * x->nb[1]),
+        quantize_for(*matrix, reinterpret_cast<const float *>(static_cast<const char *>(x->data) + size_t(row) * x->nb[1]),
                      row_placement(out + size_t(row) * stride, k), k, offset);
     }
 }
@@ -347,8 +322,8 @@ void multiply_row_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const VnniMatrix *>(userdata);
     thread_local std::vector<uint8_t> row;
     row.resize(activation_stride(matrix->k()));
-    quantize_row(static_cast<const float *>(dst->src[0]->data), row_placement(row.data(), matrix->k()), matrix->k(),
-                 format_of(matrix->type()).offset);
+    quantize_for(*matrix, static_cast<const float *>(dst->src[0]->data), row_placement(row.data(), matrix->k()), matrix->k(),
+                 format_of(matrix->type(), matrix->on_avx2()).offset);
     matrix->multiply(row.data(), bias_of(dst), static_cast<float *>(dst->data), 1, ith, nth, gelu_of(dst));
 }
 
@@ -357,7 +332,7 @@ void multiply_row_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
 // lane (q8_0 stored as q + 128; q4_0's nibble bytes as they are, which the kernel splits).
 // Each lane of a gather reads one row, so a block is a handful of gathers.
 __attribute__((target("avx512f,avx512bw"))) void pack_tile(const uint8_t * rows, size_t row_bytes, ggml_type type, int64_t nb, uint8_t * out) {
-    const Format f = format_of(type);
+    const Format f = format_of(type, false);
     const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                                    _mm512_set1_epi32(int32_t(row_bytes)));
     const __m512i flip = _mm512_set1_epi8(char(0x80));
@@ -401,25 +376,44 @@ KernelReport cpu_choice_of(const char * disable_variable) {
 #endif
 }
 
+// The AVX2 kernels run where the VNNI ones cannot (the CPU or MOONDREAM_CPU_LEVEL rules them out),
+// switched off with them by the same variable and option.
+KernelReport avx2_choice_of(const char * disable_variable) {
+    constexpr const char * kName = "int8_matrix_avx2";
+    if (cpu_choice_of(nullptr).chosen) return KernelReport{kName, false, "this CPU has AVX-512 VNNI, so vnni_matrix runs instead"};
+#if MOONDREAM_VNNI_MATRIX
+    return kernel_choice(kName, avx2_int8::cpu_has(), "AVX2, FMA and F16C", CpuLevel::avx2,
+                         "q8_0 and q4_0 matrices of a model loaded with vnniKernel (the default) use it", disable_variable);
+#else
+    (void)disable_variable;
+    return KernelReport{kName, false, "built only for x86-64"};
+#endif
+}
+
+// Which kernels this process packs for, from the CPU and the cap alone (the variable and the
+// option are read at every load: matmul_weights.cpp).
+enum class Kernels { none, avx2, avx512_vnni };
+Kernels process_kernels() {
+    static const Kernels kernels = cpu_choice_of(nullptr).chosen   ? Kernels::avx512_vnni
+                                   : avx2_choice_of(nullptr).chosen ? Kernels::avx2
+                                                                    : Kernels::none;
+    return kernels;
+}
+
 }  // namespace
 
 // The variable is read again at every load (matmul_weights.cpp); only the report names it.
 KernelReport VnniMatrix::cpu_choice() { return cpu_choice_of("MOONDREAM_DISABLE_VNNI_MATRIX"); }
+KernelReport VnniMatrix::avx2_cpu_choice() { return avx2_choice_of("MOONDREAM_DISABLE_VNNI_MATRIX"); }
 
 bool VnniMatrix::supports(const ggml_tensor * weight) {
-#if MOONDREAM_VNNI_MATRIX
-    static const bool cpu = cpu_choice_of(nullptr).chosen;
-    return cpu && (weight->type == GGML_TYPE_Q8_0 || weight->type == GGML_TYPE_Q4_0) && weight->ne[0] % kBlock == 0 &&
-           weight->ne[1] % kRows == 0 && weight->ne[2] == 1 && weight->ne[3] == 1;
-#else
-    (void)weight;
-    return false;
-#endif
+    return process_kernels() != Kernels::none && (weight->type == GGML_TYPE_Q8_0 || weight->type == GGML_TYPE_Q4_0) &&
+           weight->ne[0] % kBlock == 0 && weight->ne[1] % kRows == 0 && weight->ne[2] == 1 && weight->ne[3] == 1;
 }
 
 size_t VnniMatrix::packed_bytes(const ggml_tensor * weight) {
     const size_t nb = size_t(weight->ne[0]) / kBlock;
-    return size_t(weight->ne[1] / kRows) * nb * (kBlockScaleBytes + format_of(weight->type).packed_block);
+    return size_t(weight->ne[1] / kRows) * nb * (kBlockScaleBytes + format_of(weight->type, false).packed_block);
 }
 
 std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight, const RowReader & read) {
@@ -438,14 +432,15 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack_into(const ggml_tensor * weight, ui
     packed->type_ = weight->type;
     packed->k_ = weight->ne[0];
     packed->n_ = weight->ne[1];
-    const Format f = format_of(weight->type);
+    packed->avx2_ = process_kernels() == Kernels::avx2;
+    const Format f = format_of(weight->type, packed->avx2_);
     const int64_t nb = packed->k_ / kBlock;
     packed->tile_bytes_ = size_t(nb) * (kBlockScaleBytes + f.packed_block);
     const int64_t tiles = packed->n_ / kRows;
     packed->bytes_ = packed_bytes(weight);
     packed->data_ = into;
     // Read at every load, like MOONDREAM_DISABLE_VNNI_MATRIX.
-    packed->use_amx_ = amx::cpu_choice().chosen;
+    packed->use_amx_ = !packed->avx2_ && amx::cpu_choice().chosen;
 #if MOONDREAM_VNNI_MATRIX
     // Read, the source comes in chunks of tiles small enough to stay in L2 until packed.
     constexpr int64_t kChunkTiles = 16;
@@ -458,7 +453,7 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack_into(const ggml_tensor * weight, ui
             rows = chunk.data();
         }
         for (int64_t t = 0; t < count; ++t) {
-            pack_tile(rows + size_t(t * kRows) * weight->nb[1], weight->nb[1], weight->type, nb,
+            (packed->avx2_ ? avx2_int8::pack_tile : pack_tile)(rows + size_t(t * kRows) * weight->nb[1], weight->nb[1], weight->type, nb,
                       packed->data_ + size_t(t0 + t) * packed->tile_bytes_);
         }
     }
@@ -470,7 +465,8 @@ ggml_tensor * VnniMatrix::mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tens
 #if MOONDREAM_VNNI_MATRIX
     const int64_t m = x->ne[1];
     auto * self = const_cast<VnniMatrix *>(this);
-    if (gelu_table != nullptr && uses_amx(m)) return nullptr;  // the AMX kernel stores plain sums
+    // The AMX and AVX2 kernels store plain sums.
+    if (gelu_table != nullptr && (uses_amx(m) || avx2_)) return nullptr;
     auto fuse = [&](ggml_tensor * out) {
         std::memcpy(reinterpret_cast<char *>(out->op_params) + kGeluOffset, &gelu_table, sizeof gelu_table);
         return out;
@@ -508,6 +504,15 @@ void VnniMatrix::multiply_shared(const uint8_t * activations, const float * bias
     const int64_t pairs = n_ / kRows / 2;
     const int64_t nb = k_ / kBlock;
     const size_t stride = activation_stride(k_);
+    if (avx2_) {
+        for (int64_t pair = next_pair_.fetch_add(1, std::memory_order_relaxed); pair < pairs; pair = next_pair_.fetch_add(1, std::memory_order_relaxed)) {
+            for (int64_t t = 2 * pair; t < 2 * pair + 2; ++t) {
+                avx2_int8::multiply_tile(type_, tile(t), nb, activations, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,
+                                         out + size_t(t * kRows), n_, m);
+            }
+        }
+        return;
+    }
     const bool q4 = type_ == GGML_TYPE_Q4_0;
     for (int64_t pair = next_pair_.fetch_add(1, std::memory_order_relaxed); pair < pairs; pair = next_pair_.fetch_add(1, std::memory_order_relaxed)) {
         const int64_t t = 2 * pair;
@@ -523,7 +528,7 @@ void VnniMatrix::multiply_shared(const uint8_t * activations, const float * bias
 #endif
 }
 
-bool VnniMatrix::uses_amx(int64_t m) const { return use_amx_ && m >= kAmxMinRows && n_ % (2 * kRows) == 0; }
+bool VnniMatrix::uses_amx(int64_t m) const { return !avx2_ && use_amx_ && m >= kAmxMinRows && n_ % (2 * kRows) == 0; }
 
 void VnniMatrix::multiply_amx(const uint8_t * activations, const float * bias, float * out, int64_t m) const {
     // Units of (rows, tile pair), handed out rows-major: both threads work on the same rows at a
@@ -557,6 +562,13 @@ void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float
     const int64_t last = std::min(tiles, first + per_thread);
     const size_t stride = activation_stride(k_);
     const int64_t nb = k_ / kBlock;
+    if (avx2_) {
+        for (int64_t t = first; t < last; ++t) {
+            avx2_int8::multiply_tile(type_, tile(t), nb, activations, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,
+                                     out + size_t(t * kRows), n_, m);
+        }
+        return;
+    }
     const bool q4 = type_ == GGML_TYPE_Q4_0;
     for (int64_t t = first; t < last;) {
         if (m > 2 && t + 1 < last) {

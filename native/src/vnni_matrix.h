@@ -1,4 +1,5 @@
-// q8_0 and q4_0 matrix multiplication with AVX-512 VNNI, for x86 CPUs that have it.
+// q8_0 and q4_0 matrix multiplication with AVX-512 VNNI, for x86 CPUs that have it, and with AVX2
+// (avx2_int8.h) on those that do not: the same tiles (int8_tiles.h) and the same results.
 //
 // ggml's x86 kernels leave most of this machine's int8 throughput unused: q8_0 prefill runs
 // llamafile's 256-bit kernels at about a quarter of the probed peak, q4_0's repacked kernels at
@@ -33,6 +34,9 @@ public:
     // MOONDREAM_CPU_LEVEL at avx512 or above (decided once), and MOONDREAM_DISABLE_VNNI_MATRIX unset
     // (read at every load, like LoadParams::vnni_kernel).
     static KernelReport cpu_choice();
+    // The AVX2 kernels' report: chosen where cpu_choice() is not, the CPU has AVX2, FMA and F16C,
+    // MOONDREAM_CPU_LEVEL allows avx2 and MOONDREAM_DISABLE_VNNI_MATRIX is unset.
+    static KernelReport avx2_cpu_choice();
     // Fills `out` with ggml's bytes of weight rows [first, first + count); false when it cannot.
     using RowReader = std::function<bool(int64_t first, int64_t count, uint8_t * out)>;
     // Repacks a weight [k, n] (ggml order) that supports() accepts: from its data, or, given
@@ -72,6 +76,8 @@ public:
     // MOONDREAM_DISABLE_AMX_MATRIX was unset at load), m is 16 or more and n a multiple of 32. Its
     // activations are then quantized in the tiles' layout.
     bool uses_amx(int64_t m) const;
+    // Whether this matrix multiplies with the AVX2 kernels (packed for them).
+    bool on_avx2() const { return avx2_; }
 
 private:
     VnniMatrix() = default;
@@ -90,6 +96,7 @@ private:
     size_t bytes_ = 0;
     uint8_t * data_ = nullptr;  // 64-byte aligned
     bool use_amx_ = false;      // amx::cpu_choice() when packed
+    bool avx2_ = false;         // packed for the AVX2 kernels: no AVX-512 VNNI in this process
     mutable std::atomic<int64_t> next_pair_{0};
 };
 

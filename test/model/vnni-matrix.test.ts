@@ -4,8 +4,10 @@
 // results agree to float summation order. Shapes cover the model's (k a multiple of 32 up to
 // 8192, n a multiple of 16, the 4304-wide vision MLP) and every column-tile width: 1 (decode),
 // 2..8 and remainders of 8, and prefill's shared path, on AMX tiles where the CPU has them
-// (amx_matrix.cpp), which must give the VNNI kernel's results bit for bit. On a CPU without AVX-512 VNNI (or under MOONDREAM_CPU_LEVEL below avx512) the kernel is never
-// used, and the skip says why.
+// (amx_matrix.cpp), which must give the VNNI kernel's results bit for bit. On a CPU without AVX-512
+// VNNI (or under MOONDREAM_CPU_LEVEL below avx512) the same checks run on the AVX2 kernels
+// (avx2_int8.cpp: the same tiles and arithmetic); below AVX2 no kernel of ours is used, and the
+// skip says why.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addon } from '../../src/binding.js';
@@ -20,8 +22,8 @@ const SHAPES: [k: number, n: number, m: number][] = [
   [64, 32, 16], [2048, 96, 40], [8192, 64, 100], [64, 32, 300], [4096, 128, 512],
 ];
 
-/** Why the kernel does not run here: no AVX-512 VNNI, or MOONDREAM_CPU_LEVEL below avx512. */
-const notHere = () => `not used here: ${ggmlInfo().kernels.find((k) => k.name === 'vnni_matrix')?.reason ?? 'no reason given'}`;
+/** Why neither kernel runs here: no AVX2, or MOONDREAM_CPU_LEVEL below avx2. */
+const notHere = () => `not used here: ${ggmlInfo().kernels.find((k) => k.name === 'int8_matrix_avx2')?.reason ?? 'no reason given'}`;
 
 const amxChosen = () => ggmlInfo().kernels.find((k) => k.name === 'amx_matrix')?.chosen === true;
 
@@ -103,8 +105,10 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
   });
 
   it('stores the MLP\'s GELU as it multiplies: the logits of a separate GELU op (MOONDREAM_DISABLE_FUSED_GELU=1) bit for bit', async (t) => {
-    if (!addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 64, 16, 1, 1, 1).supported) {
-      t.skip(notHere());
+    // The GELU table and the fused stores are AVX-512 code; the AVX2 kernels store plain sums.
+    const table = ggmlInfo().kernels.find((k) => k.name === 'gelu_table');
+    if (!addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 64, 16, 1, 1, 1).supported || table?.chosen !== true) {
+      t.skip(`not used here: ${table?.reason ?? 'no reason given'}`);
       return;
     }
     // A prompt (the tile kernels, or AMX tiles where the CPU has them, which keep the GELU op)

@@ -1,6 +1,7 @@
 // Which ggml CPU backend and which of our kernels a process chooses (native/src/cpu_backend_loader.cpp,
-// cpu_level.cpp and our AVX-512 and AMX kernels: vnni_matrix, amx_matrix, f16_matrix, vision_attention, decode_attention, prefill_attention, gelu_table), checked against what /proc/cpuinfo says this CPU has, in this
-// process and in children with MOONDREAM_CPU_LEVEL set.
+// cpu_level.cpp and our own kernels: vnni_matrix, int8_matrix_avx2, amx_matrix, f16_matrix, f16_matrix_avx2, vision_attention,
+// decode_attention, prefill_attention, gelu_table), checked against what /proc/cpuinfo says this CPU has, in
+// this process and in children with MOONDREAM_CPU_LEVEL set.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,11 +19,14 @@ const flags = new Set(existsSync('/proc/cpuinfo')
   ? (/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/)
   : []);
 // What each of our kernels is compiled for (target attributes), the MOONDREAM_CPU_LEVEL it needs
-// (avx512 unless named), and the variable that turns it off.
-const KERNELS: { name: string; needs: string[]; disable: string; level?: string }[] = [
+// (avx512 unless named), the variable that turns it off, and the kernel it stands in for (it runs
+// only where that one does not, whatever the variable says).
+const KERNELS: { name: string; needs: string[]; disable: string; level?: string; insteadOf?: string }[] = [
   { name: 'vnni_matrix', needs: ['avx512f', 'avx512bw', 'avx512_vnni'], disable: 'MOONDREAM_DISABLE_VNNI_MATRIX' },
+  { name: 'int8_matrix_avx2', needs: ['avx2', 'fma', 'f16c'], disable: 'MOONDREAM_DISABLE_VNNI_MATRIX', level: 'avx2', insteadOf: 'vnni_matrix' },
   { name: 'amx_matrix', needs: ['amx_tile', 'amx_int8', 'avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_AMX_MATRIX', level: 'amx' },
   { name: 'f16_matrix', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_F16_MATRIX' },
+  { name: 'f16_matrix_avx2', needs: ['avx2', 'fma', 'f16c'], disable: 'MOONDREAM_DISABLE_F16_MATRIX', level: 'avx2', insteadOf: 'f16_matrix' },
   { name: 'vision_attention', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_VISION_ATTENTION' },
   { name: 'decode_attention', needs: ['avx512f'], disable: 'MOONDREAM_DISABLE_DECODE_ATTENTION' },
   { name: 'prefill_attention', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_PREFILL_ATTENTION' },
@@ -87,28 +91,33 @@ describe('the CPU backend of this process', () => {
     }
   });
 
-  it('uses each of our AVX-512 kernels exactly when the CPU has what it needs, the cap allows avx512 and it is not disabled', () => {
+  it('uses each of our kernels exactly when the CPU has what it needs, the cap allows its level and it is not disabled', () => {
     assert.deepEqual(info.kernels.map((k) => k.name), KERNELS.map((k) => k.name));
+    const runsHere = (kernel: typeof KERNELS[number]) => process.arch === 'x64' && kernel.needs.every((f) => flags.has(f)) &&
+      levelIndex(cap) >= LEVELS.indexOf(kernel.level ?? 'avx512');
     for (const kernel of KERNELS) {
       const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === kernel.name)!;
-      const expected = process.arch === 'x64' && kernel.needs.every((f) => flags.has(f)) &&
-        levelIndex(cap) >= LEVELS.indexOf(kernel.level ?? 'avx512') && process.env[kernel.disable] === undefined;
+      const preferred = KERNELS.find((k) => k.name === kernel.insteadOf);
+      const expected = runsHere(kernel) && process.env[kernel.disable] === undefined && !(preferred !== undefined && runsHere(preferred));
       assert.equal(report.chosen, expected, `${kernel.name}: ${report.reason}`);
     }
   });
 });
 
 describe('MOONDREAM_CPU_LEVEL', () => {
-  it('avx2 turns all our AVX-512 kernels off and, in a portable build, loads the AVX2 variant without AVX-512', () => {
+  it('avx2 turns all our AVX-512 kernels off, our AVX2 int8 kernels on, and, in a portable build, loads the AVX2 variant without AVX-512', () => {
     const { info } = infoWith('avx2');
     assert.ok(info);
     assert.equal(info.cpuBackend.cpuLevel, 'avx2');
     for (const kernel of KERNELS) {
       const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === kernel.name)!;
-      assert.equal(report.chosen, false, kernel.name);
-      if (process.arch === 'x64' && kernel.needs.every((f) => flags.has(f))) {
-        assert.match(report.reason, new RegExp(`MOONDREAM_CPU_LEVEL=avx2 is below ${kernel.level ?? 'avx512'}`), kernel.name);
+      const has = process.arch === 'x64' && kernel.needs.every((f) => flags.has(f));
+      if (kernel.level === 'avx2') {
+        assert.equal(report.chosen, has && process.env[kernel.disable] === undefined, `${kernel.name}: ${report.reason}`);
+        continue;
       }
+      assert.equal(report.chosen, false, kernel.name);
+      if (has) assert.match(report.reason, new RegExp(`MOONDREAM_CPU_LEVEL=avx2 is below ${kernel.level ?? 'avx512'}`), kernel.name);
     }
     if (info.cpuBackend.runtimeSelected && hasAvx2) {
       assert.equal(info.cpuBackend.variant, 'haswell');
@@ -122,12 +131,23 @@ describe('MOONDREAM_CPU_LEVEL', () => {
     }
   });
 
+  it('avx turns our AVX2 kernels off too', () => {
+    const { info } = infoWith('avx');
+    assert.ok(info);
+    for (const name of ['int8_matrix_avx2', 'f16_matrix_avx2']) {
+      const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === name)!;
+      assert.equal(report.chosen, false, name);
+      if (hasAvx2) assert.match(report.reason, /MOONDREAM_CPU_LEVEL=avx is below avx2/, name);
+    }
+  });
+
   it('avx512 keeps the AVX-512 kernels and turns the AMX one off', () => {
     const { info } = infoWith('avx512');
     assert.ok(info);
     for (const kernel of KERNELS) {
       const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === kernel.name)!;
       const has = process.arch === 'x64' && kernel.needs.every((f) => flags.has(f)) && process.env[kernel.disable] === undefined;
+      if (kernel.insteadOf !== undefined) continue;  // as in this process: where the AVX-512 one runs, it does not
       assert.equal(report.chosen, has && kernel.level !== 'amx', `${kernel.name}: ${report.reason}`);
       if (has && kernel.level === 'amx') assert.match(report.reason, /MOONDREAM_CPU_LEVEL=avx512 is below amx/);
     }

@@ -1,0 +1,209 @@
+#include "avx2_int8.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__x86_64__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+#define MOONDREAM_AVX2_INT8 1
+#endif
+
+namespace moondream::avx2_int8 {
+
+using namespace int8_tiles;
+
+namespace {
+
+#if MOONDREAM_AVX2_INT8
+
+constexpr size_t kPrefetchBlocks = 8;  // how far ahead decode prefetches weights (as the VNNI kernel)
+
+int32_t load_four(const uint8_t * p) {
+    int32_t four;
+    std::memcpy(&four, p, sizeof four);
+    return four;
+}
+
+// One tile (16 rows: two registers of 8 int32 sums, h = 0 and 1) with MT activation rows.
+// q4_0: a block's VPMADDUBSW pairs add up in 16-bit lanes (16 products of at most 15 x 127 each,
+// below 32767), widened once per block. q8_0: each group's pairs are widened at once (one pair
+// reaches 2 x 128 x 127). Decode (kPrefetch) streams the weights once and prefetches ahead.
+// Registers (16): MT x 2 block sums + MT x 2 accumulators + 2 or 3 weight registers + an
+// activation broadcast; MT is at most 3.
+template <ggml_type T, int MT, bool kPrefetch>
+__attribute__((target("avx2,fma,f16c"))) void tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride, int64_t k,
+                                                          const float * bias, float * out, int64_t n) {
+    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8Signed;
+    const uint8_t * scales = tile;
+    const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
+    const size_t scale_offset = size_t(k);
+    const size_t start_offset = size_t(k) + 4 * size_t(nb);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[MT][2];
+    for (int j = 0; j < MT; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t * wb = weights + size_t(b) * f.packed_block;
+        if constexpr (kPrefetch) {
+            const uint8_t * ahead = wb + kPrefetchBlocks * f.packed_block;
+            for (size_t line = 0; line < f.packed_block; line += 64) _mm_prefetch(reinterpret_cast<const char *>(ahead + line), _MM_HINT_T0);
+        }
+        __m256i sums[MT][2];
+        if constexpr (T == GGML_TYPE_Q4_0) {
+            const __m256i nibbles = _mm256_set1_epi8(0x0F);
+            __m256i pairs[MT][2];
+            for (int j = 0; j < MT; ++j) pairs[j][0] = pairs[j][1] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int p = 0; p < kGroups / 2; ++p) {
+#pragma GCC unroll 2
+                for (int h = 0; h < 2; ++h) {
+                    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + p * 64 + h * 32));
+                    const __m256i low = _mm256_and_si256(packed, nibbles);
+                    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibbles);
+#pragma GCC unroll 3
+                    for (int j = 0; j < MT; ++j) {
+                        const uint8_t * qa = act + size_t(j) * stride + size_t(b) * kBlock;
+                        const __m256i a_low = _mm256_set1_epi32(load_four(qa + 4 * p));
+                        const __m256i a_high = _mm256_set1_epi32(load_four(qa + 4 * (p + kGroups / 2)));
+                        pairs[j][h] = _mm256_add_epi16(pairs[j][h], _mm256_add_epi16(_mm256_maddubs_epi16(low, a_low), _mm256_maddubs_epi16(high, a_high)));
+                    }
+                }
+            }
+            for (int j = 0; j < MT; ++j) {
+                const __m256i start = _mm256_set1_epi32(load_four(act + size_t(j) * stride + start_offset + 4 * size_t(b)));
+                for (int h = 0; h < 2; ++h) sums[j][h] = _mm256_add_epi32(_mm256_madd_epi16(pairs[j][h], ones), start);
+            }
+        } else {
+            // Starts are zero: signed weights carry no offset.
+            for (int j = 0; j < MT; ++j) sums[j][0] = sums[j][1] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+            for (int g = 0; g < kGroups; ++g) {
+#pragma GCC unroll 2
+                for (int h = 0; h < 2; ++h) {
+                    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + g * 64 + h * 32));
+                    const __m256i magnitude = _mm256_abs_epi8(w);
+#pragma GCC unroll 3
+                    for (int j = 0; j < MT; ++j) {
+                        const __m256i a = _mm256_set1_epi32(load_four(act + size_t(j) * stride + size_t(b) * kBlock + 4 * size_t(g)));
+                        const __m256i products = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(a, w));
+                        sums[j][h] = _mm256_add_epi32(sums[j][h], _mm256_madd_epi16(products, ones));
+                    }
+                }
+            }
+        }
+        const uint8_t * block_scales = scales + size_t(b) * kBlockScaleBytes;
+        const __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_scales))),
+                              _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_scales + 16)))};
+        for (int j = 0; j < MT; ++j) {
+            float d_a;
+            std::memcpy(&d_a, act + size_t(j) * stride + scale_offset + 4 * size_t(b), sizeof d_a);
+            const __m256 da = _mm256_set1_ps(d_a);
+            // ggml's order, sum x (d_w x d_a), as the VNNI kernels have it.
+            for (int h = 0; h < 2; ++h) acc[j][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[j][h]), _mm256_mul_ps(dw[h], da), acc[j][h]);
+        }
+    }
+    for (int h = 0; h < 2; ++h) {
+        const __m256 b = bias != nullptr ? _mm256_loadu_ps(bias + 8 * h) : _mm256_setzero_ps();
+        for (int j = 0; j < MT; ++j) _mm256_storeu_ps(out + size_t(j) * size_t(n) + 8 * size_t(h), _mm256_add_ps(acc[j][h], b));
+    }
+}
+
+using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t);
+constexpr int kColumns = 3;
+// Indexed by the number of activation rows: 1 and 2 are decode's (prefetching), 3 prefill's.
+template <ggml_type T>
+constexpr TileKernel kKernels[kColumns + 1] = {nullptr, tile_kernel<T, 1, true>, tile_kernel<T, 2, true>, tile_kernel<T, 3, false>};
+
+#endif  // MOONDREAM_AVX2_INT8
+
+}  // namespace
+
+bool cpu_has() {
+#if MOONDREAM_AVX2_INT8
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+    return false;
+#endif
+}
+
+#if MOONDREAM_AVX2_INT8
+
+__attribute__((target("avx2,fma,f16c"))) void quantize_row(const float * x, const RowPlacement & at, int64_t k, int32_t offset) {
+    const int64_t nb = k / kBlock;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int64_t b = 0; b < nb; ++b) {
+        __m256 v[4];
+        for (int i = 0; i < 4; ++i) v[i] = _mm256_loadu_ps(x + b * kBlock + 8 * i);
+        const __m256 magnitude = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v[0]), _mm256_andnot_ps(sign, v[1])),
+                                               _mm256_max_ps(_mm256_andnot_ps(sign, v[2]), _mm256_andnot_ps(sign, v[3])));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(magnitude, 1), _mm256_castps256_ps128(magnitude));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        // As ggml's quantize_row_q8_0 (and the VNNI kernels' quantizer): the f16-rounded d is what
+        // the dot product scales by, while the values are rounded (to nearest even) with 127/amax.
+        const float d = ggml_fp16_to_fp32(ggml_fp32_to_fp16(amax / 127.0f));
+        const __m256 inverse = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+        __m256i q[4];
+        for (int i = 0; i < 4; ++i) {
+            q[i] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[i], inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        }
+        // Narrowing packs within 128-bit lanes; the permutation puts the 32 values back in order.
+        const __m256i bytes = _mm256_permutevar8x32_epi32(
+            _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3])), order);
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(at.values + size_t(b) * at.value_step), bytes);
+        at.scales[size_t(b) * at.scale_step] = d;
+        if (at.starts != nullptr) {
+            const __m256i sum8 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+            __m128i sum4 = _mm_add_epi32(_mm256_extracti128_si256(sum8, 1), _mm256_castsi256_si128(sum8));
+            sum4 = _mm_add_epi32(sum4, _mm_shuffle_epi32(sum4, 0x4E));
+            sum4 = _mm_add_epi32(sum4, _mm_shuffle_epi32(sum4, 0xB1));
+            at.starts[b] = -offset * _mm_cvtsi128_si32(sum4);
+        }
+    }
+}
+
+// Each gather lane reads one row's 4 bytes: a block's 16 rows are two gathers per group.
+__attribute__((target("avx2"))) void pack_tile(const uint8_t * rows, size_t row_bytes, ggml_type type, int64_t nb, uint8_t * out) {
+    const Format f = type == GGML_TYPE_Q4_0 ? kQ4 : kQ8Signed;
+    const __m256i row_offsets = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(int32_t(row_bytes)));
+    uint8_t * scales = out;
+    uint8_t * weights = out + size_t(nb) * kBlockScaleBytes;
+    // q4_0: byte j of a block holds element j (low nibble) and j + 16 (high), so 4 gathers of 4
+    // bytes hold groups p and p + 4 (the kernel splits them); q8_0: 8 gathers, one per group.
+    const int gathers = type == GGML_TYPE_Q4_0 ? kGroups / 2 : kGroups;
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t * block = rows + size_t(b) * f.source_block;
+        for (int r = 0; r < kRows; ++r) std::memcpy(scales + size_t(b) * kBlockScaleBytes + 2 * r, block + size_t(r) * row_bytes, 2);
+        uint8_t * w = weights + size_t(b) * f.packed_block;
+        for (int g = 0; g < gathers; ++g) {
+            for (int h = 0; h < 2; ++h) {
+                const auto * source = reinterpret_cast<const int *>(block + size_t(8 * h) * row_bytes + 2 + 4 * g);
+                _mm256_storeu_si256(reinterpret_cast<__m256i *>(w + g * 64 + h * 32), _mm256_i32gather_epi32(source, row_offsets, 1));
+            }
+        }
+    }
+}
+
+void multiply_tile(ggml_type type, const uint8_t * tile, int64_t nb, const uint8_t * activations, size_t stride, int64_t k, const float * bias,
+                   float * out, int64_t n, int64_t m) {
+    const bool q4 = type == GGML_TYPE_Q4_0;
+    for (int64_t j = 0; j < m; j += kColumns) {
+        const int columns = int(std::min<int64_t>(kColumns, m - j));
+        const TileKernel kernel = q4 ? kKernels<GGML_TYPE_Q4_0>[columns] : kKernels<GGML_TYPE_Q8_0>[columns];
+        kernel(tile, nb, activations + size_t(j) * stride, stride, k, bias, out + size_t(j) * size_t(n), n);
+    }
+}
+
+#else
+
+void quantize_row(const float *, const RowPlacement &, int64_t, int32_t) {}
+void pack_tile(const uint8_t *, size_t, ggml_type, int64_t, uint8_t *) {}
+void multiply_tile(ggml_type, const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t, int64_t) {}
+
+#endif
+
+}  // namespace moondream::avx2_int8

@@ -1,0 +1,62 @@
+// The layout our int8 matmul kernels share (vnni_matrix.h: AVX-512 VNNI; avx2_int8.h: AVX2).
+//
+// A weight [k, n] is repacked into tiles of 16 rows. Per block of 32 k a tile holds the 16 rows'
+// f16 scales, then their values with 4 consecutive k of a row per 32-bit lane: 64 bytes per group
+// of 4 k, rows 0-7 in the first 32 bytes, rows 8-15 in the next (one 512-bit register, or two
+// 256-bit ones). q4_0 keeps its nibble bytes, two groups per byte.
+//
+// An activation row is quantized to q8_0 as ggml quantizes it for its own dot products: k int8
+// values, then per block its f32 scale, then per block the integer sum a block's dot starts from
+// (-offset x the sum of its values, which undoes the weights' offset).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ggml.h"
+
+namespace moondream::int8_tiles {
+
+constexpr int kRows = 16;            // output rows per tile
+constexpr int kBlock = 32;           // q8_0 and q4_0 block
+constexpr int kGroups = kBlock / 4;  // groups of 4 k per block
+constexpr size_t kBlockScaleBytes = size_t(kRows) * 2;  // 16 f16 scales
+
+// Per type: ggml's block size in bytes, our packed weight bytes per block of a tile, and the
+// offset the packed values carry. The VNNI kernels multiply unsigned weights (VPDPBUSD), so their
+// q8_0 is stored as q + 128; the AVX2 kernels store q8_0 as it is (their products take signed
+// weights). q4_0's nibbles are q + 8 for both.
+struct Format {
+    size_t source_block;
+    size_t packed_block;
+    int32_t offset;
+};
+constexpr Format kQ8Unsigned = {2 + kBlock, size_t(kRows) * kBlock, 128};
+constexpr Format kQ8Signed = {2 + kBlock, size_t(kRows) * kBlock, 0};
+constexpr Format kQ4 = {2 + kBlock / 2, size_t(kRows) * kBlock / 2, 8};
+
+inline size_t tile_bytes(const Format & f, int64_t nb) { return size_t(nb) * (kBlockScaleBytes + f.packed_block); }
+
+// Bytes of one quantized activation row, 64-byte aligned: k values, nb scales, nb starts.
+inline size_t activation_stride(int64_t k) {
+    const size_t nb = size_t(k) / kBlock;
+    return (size_t(k) + nb * 8 + 63) / 64 * 64;
+}
+
+// Where a quantizer puts block b of a row: its 32 values, its f32 scale and (when `starts` is not
+// null) -offset x the sum of its values.
+struct RowPlacement {
+    int8_t * values;
+    size_t value_step;  // bytes between blocks' values
+    float * scales;
+    size_t scale_step;  // floats between blocks' scales
+    int32_t * starts;
+};
+
+// The kernels' row at `out`: k values, then nb scales, then nb starts.
+inline RowPlacement row_placement(uint8_t * out, int64_t k) {
+    const size_t nb = size_t(k) / kBlock;
+    return {reinterpret_cast<int8_t *>(out), kBlock, reinterpret_cast<float *>(out + k), 1, reinterpret_cast<int32_t *>(out + k + 4 * nb)};
+}
+
+}  // namespace moondream::int8_tiles
