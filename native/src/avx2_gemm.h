@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "gemm_weights.h"
 #include "ggml.h"
 #include "moondream_cpu.h"
 
@@ -31,14 +32,23 @@ inline int64_t row_panels(int64_t m) { return (m + kRowsPerPanel - 1) / kRowsPer
 inline int64_t weight_panels(int64_t n) { return (n + kPanelWidth - 1) / kPanelWidth; }
 inline size_t packed_floats(int64_t m, int64_t k) { return size_t(row_panels(m)) * size_t(k) * kRowsPerPanel; }
 
-// Rows [m][k] (`stride` floats apart) -> panels [p][k][6] (rows past m zero), for the panels p
-// with p % nth == ith.
-void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, float * packed, int ith, int nth);
+// Rows [m][k] (`stride` floats apart) times `scale` -> panels [p][k][6] (rows past m zero), for
+// the panels p with p % nth == ith.
+void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, float scale, float * packed, int ith, int nth);
 
 // out[i][j] (rows `ldc` floats apart) = sum over k of a[i][k] w[j][k] (+ bias[j]), then the erf GELU
-// of it when `gelu`, for i < m and the weight panels [first_panel, last_panel) (16 j each). `w`: n
-// rows of k f16 values, `stride` elements apart; n a multiple of 16.
-void multiply(const float * packed, int64_t m, const ggml_fp16_t * w, size_t stride, int64_t n, int64_t k, const float * bias, float * out,
-              size_t ldc, int64_t first_panel, int64_t last_panel, bool gelu);
+// of it when `gelu`, for i < m and the weight panels [first_panel, last_panel) (16 j each). Whole
+// panels are stored: out's rows need room for weight_panels(w.n) * 16 columns (and a bias as many
+// values), the columns past w.n holding zeros (plus the bias). `panel_k`: the k each panel of
+// `packed` was packed for, when more than w.k (0: w.k); only the first w.k of each are used.
+void multiply(const float * packed, int64_t m, const GemmWeights & w, const float * bias, float * out, size_t ldc, int64_t first_panel,
+              int64_t last_panel, bool gelu = false, int64_t panel_k = 0);
+
+// dst[j][i] = src[i][j] for i < rows, j < cols (rows of src `ld_src` floats apart, of dst `ld_dst`).
+void transpose(const float * src, size_t ld_src, int64_t rows, int64_t cols, float * dst, size_t ld_dst);
+
+// For each of `rows` rows of s (`ld` floats apart): softmax over its first valid[i] columns (all
+// `width` when valid is null), in place, and zeros in columns [valid[i], width).
+void softmax_rows(float * s, int64_t rows, size_t ld, int64_t width, const int64_t * valid = nullptr);
 
 }  // namespace moondream::avx2

@@ -1,6 +1,6 @@
 // Vectorised float functions for the AVX2 kernels (include only from files that check
-// avx2::available() before calling them): avx512_math.h's erf and GELU on 256-bit registers, the
-// same polynomials (erf_coefficients.h) in the same order, so both give the same values.
+// avx2::available() before calling them): avx512_math.h's exp, erf and GELU on 256-bit registers,
+// the same polynomials (erf_coefficients.h) in the same order.
 #pragma once
 
 #if defined(__x86_64__)
@@ -22,6 +22,27 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 horner(__m256 t
 }
 
 }  // namespace detail
+
+// e^x for x <= 0 (softmax arguments), as avx512_math.h's exp_nonpositive, except that 2^n is put
+// together in the exponent bits, so x is clamped at -87 (e^-87 is about 1.6e-38, the smallest
+// normal float's order; AVX-512 reaches on into the subnormals, a difference below 1.2e-38).
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 exp_nonpositive(__m256 x) {
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    // r = x - n ln2, with ln2 split in two so that n * hi is exact.
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
+}
 
 // erf(x) within 1.6e-7 of the exact value: erf_coefficients.h's pieces.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 erf(__m256 x) {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "gemm_weights.h"
 #include "moondream_cpu.h"
 
 namespace moondream::avx512 {
@@ -35,13 +36,7 @@ inline size_t packed_floats(int64_t m, int64_t k) { return size_t(row_panels(m))
 // the panels p with p % nth == ith.
 void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, float scale, float * packed, int ith, int nth);
 
-struct WeightRows {
-    const void * data;
-    bool half;      // f16 (ggml_fp16_t) or f32
-    size_t stride;  // elements between rows
-    int64_t n;
-    int64_t k;
-};
+using WeightRows = GemmWeights;
 
 // dst[j][i] = src[i][j] for i < rows, j < cols (rows of src `ld_src` floats apart, of dst `ld_dst`):
 // how the attention kernels turn their O^T into the [e, n] layout, 16 x 16 blocks at a time.

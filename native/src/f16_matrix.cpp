@@ -16,7 +16,8 @@ void pack_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     if (ith == 0) matrix->start_shared_multiply();
     const ggml_tensor * x = dst->src[0];
     if (matrix->on_avx2()) {
-        avx2::pack_rows(static_cast<const float *>(x->data), x->nb[1] / sizeof(float), x->ne[1], x->ne[0], static_cast<float *>(dst->data), ith, nth);
+        avx2::pack_rows(static_cast<const float *>(x->data), x->nb[1] / sizeof(float), x->ne[1], x->ne[0], 1.0f, static_cast<float *>(dst->data), ith,
+                        nth);
         return;
     }
     avx512::pack_rows(static_cast<const float *>(x->data), x->nb[1] / sizeof(float), x->ne[1], x->ne[0], 1.0f, static_cast<float *>(dst->data),
@@ -76,7 +77,7 @@ void F16Matrix::multiply(const float * packed, int64_t m, const float * bias, fl
     if (avx2_) {
         for (int64_t first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit; first < panels;
              first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit) {
-            avx2::multiply(packed, m, data_, row_stride_, n_, k_, bias, out, size_t(n_), first, std::min(panels, first + unit), gelu);
+            avx2::multiply(packed, m, {data_, true, row_stride_, n_, k_}, bias, out, size_t(n_), first, std::min(panels, first + unit), gelu);
         }
         return;
     }

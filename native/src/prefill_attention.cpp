@@ -5,15 +5,16 @@
 #include <cstring>
 #include <vector>
 
+#include "attention_gemm.h"
+#include "avx2_gemm.h"
 #include "avx512_gemm.h"
-#include "avx512_softmax.h"
 
 #if defined(__x86_64__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #define MOONDREAM_PREFILL_ATTENTION 1
-#define MD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define MD_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 #endif
 
 namespace moondream {
@@ -38,7 +39,7 @@ struct Buffers {
 
 // Values rows [0, n) (`stride` elements apart, f16 or f32) -> panels [p][n][12] of the value
 // columns p*12 .. p*12+11 (columns past d zero): V^T packed as avx512::multiply's activations.
-MD_TARGET void pack_values(const void * v, bool half, size_t stride, int64_t n, int64_t d, float * out) {
+MD_TARGET_AVX512 void pack_values_avx512(const void * v, bool half, size_t stride, int64_t n, int64_t d, float * out) {
     const int64_t panels = avx512::row_panels(d);
     for (int64_t p = 0; p < panels; ++p) {
         const int64_t width = std::min<int64_t>(avx512::kRowsPerPanel, d - p * avx512::kRowsPerPanel);
@@ -73,13 +74,15 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
     const size_t element = half ? sizeof(ggml_fp16_t) : sizeof(float);
     const size_t k_stride = k->nb[1] / element, v_stride = v->nb[1] / element;
     const size_t q_stride = q->nb[2] / sizeof(float);
+    const AttentionGemm & g = attention_gemm();
+    const bool avx512 = avx512::available();
     // Scores rows padded to whole weight panels, so the products' full-width stores stay inside.
-    const size_t ld = size_t(avx512::weight_panels(n_kv) * avx512::kPanelWidth);
-    const size_t ld_out = size_t(avx512::weight_panels(kQueryBlock) * avx512::kPanelWidth);
+    const size_t ld = g.padded(n_kv);
+    const size_t ld_out = g.padded(kQueryBlock);
     thread_local Buffers b;
-    b.q_packed.resize(avx512::packed_floats(kQueryBlock, d));
+    b.q_packed.resize(g.packed_floats(kQueryBlock, d));
     b.scores.resize(size_t(kQueryBlock) * ld);
-    b.values_packed.resize(avx512::packed_floats(d, n_kv));
+    b.values_packed.resize(g.packed_floats(d, n_kv));
     b.out_t.resize(size_t(d) * ld_out);
     b.visible.resize(size_t(kQueryBlock));
     for (int64_t h = ith; h < n_head; h += nth) {
@@ -89,7 +92,11 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
         // The head's values, once, for every key the batch sees (blocks use their first n).
         int64_t n_all = 0;
         for (int64_t i = 0; i < t; ++i) n_all = std::max(n_all, std::clamp<int64_t>(int64_t(positions[i]) + 1, 1, n_kv));
-        pack_values(vh, half, v_stride, n_all, d, b.values_packed.data());
+        if (avx512) {
+            pack_values_avx512(vh, half, v_stride, n_all, d, b.values_packed.data());
+        } else {
+            pack_values(g, vh, half, v_stride, n_all, d, b.values_packed.data());
+        }
         for (int64_t i0 = 0; i0 < t; i0 += kQueryBlock) {
             const int64_t m = std::min(kQueryBlock, t - i0);
             // The keys this block sees: up to its last (largest) position.
@@ -98,13 +105,12 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
                 b.visible[size_t(i)] = std::clamp<int64_t>(int64_t(positions[i0 + i]) + 1, 1, n_kv);
                 n = std::max(n, b.visible[size_t(i)]);
             }
-            avx512::pack_rows(qh + size_t(i0) * q_stride, q_stride, m, d, scale, b.q_packed.data(), 0, 1);
-            avx512::multiply(b.q_packed.data(), m, {kh, half, k_stride, n, d}, nullptr, b.scores.data(), ld, 0, avx512::weight_panels(n));
-            avx512::softmax_rows(b.scores.data(), m, ld, n, b.visible.data());
-            avx512::multiply(b.values_packed.data(), d, {b.scores.data(), false, ld, m, n}, nullptr, b.out_t.data(), ld_out, 0,
-                             avx512::weight_panels(m), avx512::Epilogue::none, n_all);
+            g.pack_rows(qh + size_t(i0) * q_stride, q_stride, m, d, scale, b.q_packed.data(), 0, 1);
+            g.multiply(b.q_packed.data(), m, {kh, half, k_stride, n, d}, b.scores.data(), ld, 0);
+            g.softmax_rows(b.scores.data(), m, ld, n, b.visible.data());
+            g.multiply(b.values_packed.data(), d, {b.scores.data(), false, ld, m, n}, b.out_t.data(), ld_out, n_all);
             // O^T [d][m] -> the head's columns of dst [e, t].
-            avx512::transpose(b.out_t.data(), ld_out, d, m, static_cast<float *>(dst->data) + size_t(i0) * size_t(e) + size_t(h * d), size_t(e));
+            g.transpose(b.out_t.data(), ld_out, d, m, static_cast<float *>(dst->data) + size_t(i0) * size_t(e) + size_t(h * d), size_t(e));
         }
     }
 #else
@@ -120,7 +126,13 @@ KernelReport prefill_attention_cpu_choice() {
     return avx512::cpu_choice("prefill_attention", "a prompt's attention over the KV cache uses it", "MOONDREAM_DISABLE_PREFILL_ATTENTION");
 }
 
-bool prefill_attention_supported() { return avx512::available() && std::getenv("MOONDREAM_DISABLE_PREFILL_ATTENTION") == nullptr; }
+KernelReport prefill_attention_avx2_cpu_choice() {
+    constexpr const char * kName = "prefill_attention_avx2";
+    if (avx512::available()) return KernelReport{kName, false, "this CPU has AVX-512 F, BW and VL, so prefill_attention runs instead"};
+    return avx2::cpu_choice(kName, "a prompt's attention over the KV cache uses it", "MOONDREAM_DISABLE_PREFILL_ATTENTION");
+}
+
+bool prefill_attention_supported() { return attention_gemm_available() && std::getenv("MOONDREAM_DISABLE_PREFILL_ATTENTION") == nullptr; }
 
 ggml_tensor * prefill_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor * keys, ggml_tensor * values, ggml_tensor * positions,
                                 float scale) {

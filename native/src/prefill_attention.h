@@ -5,7 +5,8 @@
 // quarter of the prefill. Here each head takes the blocked products of avx512_gemm.h, a block of
 // queries at a time: S = scale Q K^T over the keys the block can see, a row softmax that zeroes
 // each row's future keys (the causal mask, from the positions), then O^T = V^T P^T, written into
-// the [e, t] layout the output projection reads. Heads are shared among the threads.
+// the [e, t] layout the output projection reads. Heads are shared among the threads. Without
+// AVX-512 the same plan runs on avx2_gemm.h (attention_gemm.h).
 #pragma once
 
 #include "ggml.h"
@@ -13,11 +14,12 @@
 
 namespace moondream {
 
-// Whether prefill_attention() runs here (AVX-512 allowed by MOONDREAM_CPU_LEVEL;
+// Whether prefill_attention() runs here (AVX-512, or else AVX2, allowed by MOONDREAM_CPU_LEVEL;
 // MOONDREAM_DISABLE_PREFILL_ATTENTION=1 says no).
 bool prefill_attention_supported();
-// Whether this process uses it at all, and why.
+// Whether this process uses it at all, and why: on AVX-512, and on AVX2 where AVX-512 is not.
 KernelReport prefill_attention_cpu_choice();
+KernelReport prefill_attention_avx2_cpu_choice();
 
 // q: [head_dim, n_head, t] f32, contiguous (roped, not yet scaled); keys, values: [head_dim, n_kv,
 // n_head] f16 or f32 views of the cache (rows per position), already holding the batch's own rows;

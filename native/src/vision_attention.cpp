@@ -6,8 +6,9 @@
 #include <cstring>
 #include <vector>
 
+#include "attention_gemm.h"
+#include "avx2_gemm.h"
 #include "avx512_gemm.h"
-#include "avx512_softmax.h"
 
 #if defined(__x86_64__)
 #define MOONDREAM_VISION_ATTENTION 1
@@ -40,12 +41,13 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
     const int64_t e = q->ne[0];
     const int64_t n = q->ne[1];
     const int64_t d = e / n_head;
+    const AttentionGemm & g = attention_gemm();
     // Scores rows padded to whole weight panels, so the products' full-width stores stay inside.
-    const size_t ld = size_t(avx512::weight_panels(n) * avx512::kPanelWidth);
+    const size_t ld = g.padded(n);
     thread_local Buffers b;
-    b.q_packed.resize(avx512::packed_floats(n, d));
+    b.q_packed.resize(g.packed_floats(n, d));
     b.scores.resize(size_t(n) * ld);
-    b.values_packed.resize(avx512::packed_floats(d, n));
+    b.values_packed.resize(g.packed_floats(d, n));
     b.out_t.resize(size_t(d) * ld);
     const size_t q_stride = q->nb[1] / sizeof(float), k_stride = k->nb[1] / sizeof(float), v_stride = v->nb[1] / sizeof(float);
     for (int64_t h = ith; h < n_head; h += nth) {
@@ -53,24 +55,15 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
         const float * kh = static_cast<const float *>(k->data) + size_t(h * d);
         const float * vh = static_cast<const float *>(v->data) + size_t(h * d);
         // S = scale Q K^T: the queries packed (scaled), the keys as the "weight" rows.
-        avx512::pack_rows(qh, q_stride, n, d, scale, b.q_packed.data(), 0, 1);
-        avx512::multiply(b.q_packed.data(), n, {kh, false, k_stride, n, d}, nullptr, b.scores.data(), ld, 0, avx512::weight_panels(n));
-        avx512::softmax_rows(b.scores.data(), n, ld, n);
-        // O^T = V^T P^T: rows of V^T are the d value columns (packed 12 at a time along the
-        // positions), and the probabilities' rows (one per query) are the "weight" rows.
-        float * vt = b.values_packed.data();
-        for (int64_t p = 0; p < avx512::row_panels(d); ++p) {
-            const int64_t width = std::min<int64_t>(avx512::kRowsPerPanel, d - p * avx512::kRowsPerPanel);
-            float * panel = vt + size_t(p) * size_t(n) * avx512::kRowsPerPanel;
-            for (int64_t j = 0; j < n; ++j) {
-                const float * src = vh + size_t(j) * v_stride + size_t(p * avx512::kRowsPerPanel);
-                float * out = panel + size_t(j) * avx512::kRowsPerPanel;
-                for (int64_t c = 0; c < avx512::kRowsPerPanel; ++c) out[c] = c < width ? src[c] : 0.0f;
-            }
-        }
-        avx512::multiply(vt, d, {b.scores.data(), false, ld, n, n}, nullptr, b.out_t.data(), ld, 0, avx512::weight_panels(n));
+        g.pack_rows(qh, q_stride, n, d, scale, b.q_packed.data(), 0, 1);
+        g.multiply(b.q_packed.data(), n, {kh, false, k_stride, n, d}, b.scores.data(), ld, 0);
+        g.softmax_rows(b.scores.data(), n, ld, n, nullptr);
+        // O^T = V^T P^T: rows of V^T are the d value columns (packed a panel's rows at a time along
+        // the positions), and the probabilities' rows (one per query) are the "weight" rows.
+        pack_values(g, vh, false, v_stride, n, d, b.values_packed.data());
+        g.multiply(b.values_packed.data(), d, {b.scores.data(), false, ld, n, n}, b.out_t.data(), ld, 0);
         // O^T [d][n] -> the head's columns of dst [e, n].
-        avx512::transpose(b.out_t.data(), ld, d, n, static_cast<float *>(dst->data) + size_t(h * d), size_t(e));
+        g.transpose(b.out_t.data(), ld, d, n, static_cast<float *>(dst->data) + size_t(h * d), size_t(e));
     }
 #else
     (void)dst;
@@ -85,7 +78,13 @@ KernelReport vision_attention_cpu_choice() {
     return avx512::cpu_choice("vision_attention", "the vision tower's self-attention uses it", "MOONDREAM_DISABLE_VISION_ATTENTION");
 }
 
-bool vision_attention_supported() { return avx512::available() && std::getenv("MOONDREAM_DISABLE_VISION_ATTENTION") == nullptr; }
+KernelReport vision_attention_avx2_cpu_choice() {
+    constexpr const char * kName = "vision_attention_avx2";
+    if (avx512::available()) return KernelReport{kName, false, "this CPU has AVX-512 F, BW and VL, so vision_attention runs instead"};
+    return avx2::cpu_choice(kName, "the vision tower's self-attention uses it", "MOONDREAM_DISABLE_VISION_ATTENTION");
+}
+
+bool vision_attention_supported() { return attention_gemm_available() && std::getenv("MOONDREAM_DISABLE_VISION_ATTENTION") == nullptr; }
 
 ggml_tensor * vision_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor * k, ggml_tensor * v, int n_head, float scale) {
     ggml_tensor * args[3] = {q, k, v};

@@ -6,7 +6,8 @@
 // flash attention's tiled path wants head_dim % 16 == 0 too). Here each head takes the blocked
 // product of avx512_gemm.h twice: S = scale Q K^T, a row softmax, then O^T = V^T P^T (the values
 // packed by d, the probabilities converted by query), written straight into the [e, n] layout the
-// output projection reads. Heads are shared among the threads.
+// output projection reads. Heads are shared among the threads. Without AVX-512 the same plan runs
+// on avx2_gemm.h.
 #pragma once
 
 #include "ggml.h"
@@ -14,11 +15,12 @@
 
 namespace moondream {
 
-// Whether vision_attention() runs here (AVX-512 allowed by MOONDREAM_CPU_LEVEL;
+// Whether vision_attention() runs here (AVX-512, or else AVX2, allowed by MOONDREAM_CPU_LEVEL;
 // MOONDREAM_DISABLE_VISION_ATTENTION=1 says no).
 bool vision_attention_supported();
-// Whether this process uses it at all, and why.
+// Whether this process uses it at all, and why: on AVX-512, and on AVX2 where AVX-512 is not.
 KernelReport vision_attention_cpu_choice();
+KernelReport vision_attention_avx2_cpu_choice();
 
 // q, k, v: [n_head * head_dim, n] f32, rows contiguous (one row per position, heads side by side).
 // Returns softmax(scale q_h k_h^T) v_h for every head h, as [n_head * head_dim, n] f32.
