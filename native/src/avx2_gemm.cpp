@@ -76,7 +76,12 @@ MD_TARGET void convert_panel(const GemmWeights & w, int64_t n0, int64_t k0, int6
     }
 }
 
-// row[j] = exp(row[j] - max of row[0, n)) in place, for j < n (n >= 1); returns their sum.
+#endif  // MOONDREAM_AVX2_GEMM
+
+}  // namespace
+
+#if MOONDREAM_AVX2_GEMM
+
 MD_TARGET float exp_row(float * row, int64_t n) {
     __m256 best8 = _mm256_set1_ps(row[0]);
     int64_t j = 0;
@@ -112,6 +117,16 @@ MD_TARGET float exp_row(float * row, int64_t n) {
     s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
     return _mm_cvtss_f32(s4);
 }
+
+#else
+
+float exp_row(float *, int64_t) { return 0.0f; }
+
+#endif
+
+namespace {
+
+#if MOONDREAM_AVX2_GEMM
 
 // A 6 x 16 tile over kc steps: a is [kc][6] (packed rows), w is [kc][16]. `first`: start from the
 // bias (or 0), else from c; `gelu`: the last chunk of k of a product fused with the erf GELU. Only

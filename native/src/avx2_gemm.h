@@ -47,6 +47,10 @@ void multiply(const float * packed, int64_t m, const GemmWeights & w, const floa
 // dst[j][i] = src[i][j] for i < rows, j < cols (rows of src `ld_src` floats apart, of dst `ld_dst`).
 void transpose(const float * src, size_t ld_src, int64_t rows, int64_t cols, float * dst, size_t ld_dst);
 
+// row[j] = exp(row[j] - max of row[0, n)) in place, for j < n (n >= 1); returns their sum: a
+// softmax's numerators and denominator.
+float exp_row(float * row, int64_t n);
+
 // For each of `rows` rows of s (`ld` floats apart): softmax over its first valid[i] columns (all
 // `width` when valid is null), in place, and zeros in columns [valid[i], width).
 void softmax_rows(float * s, int64_t rows, size_t ld, int64_t width, const int64_t * valid = nullptr);

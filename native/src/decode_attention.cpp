@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "avx2_gemm.h"
 #include "avx512_softmax.h"
 #include "cpu_level.h"
 
@@ -92,7 +93,70 @@ __attribute__((target("avx512f"))) void span(const float * q, size_t q_head, con
     }
 }
 
+// span() on AVX2 and FMA, for CPUs without AVX-512: the same three passes, 8 lanes at a time.
+template <int HD>
+__attribute__((target("avx2,fma,f16c"))) void span_avx2(const float * q, size_t q_head, const uint8_t * k, size_t k_row, const uint8_t * v,
+                                                       size_t v_row, const ggml_fp16_t * mask, int64_t n, int64_t n_heads, float scale,
+                                                       float * scores, float * part) {
+    constexpr int NV = HD / 8;
+    const size_t stride = HD + 2;
+    for (int64_t h = 0; h < n_heads; ++h) {
+        float * p = part + size_t(h) * stride;
+        std::memset(p, 0, HD * sizeof(float));
+        p[HD] = -INFINITY;
+        p[HD + 1] = 0.0f;
+    }
+    int64_t visible = 0;
+    for (int64_t j = 0; j < n; ++j) {
+        const float m = mask[j] == 0 ? 0.0f : ggml_fp16_to_fp32(mask[j]);
+        if (m == -INFINITY) {
+            for (int64_t h = 0; h < n_heads; ++h) scores[size_t(h) * size_t(n) + size_t(j)] = -INFINITY;
+            continue;
+        }
+        ++visible;
+        const auto * row = reinterpret_cast<const __m128i *>(k + size_t(j) * k_row);
+        for (int64_t h = 0; h < n_heads; ++h) {
+            const float * qh = q + size_t(h) * q_head;
+            const __m128i * kh = row + h * NV;
+            __m256 dot = _mm256_mul_ps(_mm256_loadu_ps(qh), _mm256_cvtph_ps(_mm_loadu_si128(kh)));
+            for (int c = 1; c < NV; ++c) dot = _mm256_fmadd_ps(_mm256_loadu_ps(qh + 8 * c), _mm256_cvtph_ps(_mm_loadu_si128(kh + c)), dot);
+            __m128 s4 = _mm_add_ps(_mm256_extractf128_ps(dot, 1), _mm256_castps256_ps128(dot));
+            s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+            s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+            scores[size_t(h) * size_t(n) + size_t(j)] = _mm_cvtss_f32(s4) * scale + m;
+        }
+    }
+    if (visible == 0) return;
+    for (int64_t h = 0; h < n_heads; ++h) {
+        float * row = scores + size_t(h) * size_t(n);
+        float maximum = -INFINITY;
+        for (int64_t j = 0; j < n; ++j) maximum = std::max(maximum, row[j]);
+        part[size_t(h) * stride + HD] = maximum;
+        part[size_t(h) * stride + HD + 1] = avx2::exp_row(row, n);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+        const auto * row = reinterpret_cast<const __m128i *>(v + size_t(j) * v_row);
+        for (int64_t h = 0; h < n_heads; ++h) {
+            const float p = scores[size_t(h) * size_t(n) + size_t(j)];
+            if (p == 0.0f) continue;
+            const __m256 pv = _mm256_set1_ps(p);
+            float * o = part + size_t(h) * stride;
+            for (int c = 0; c < NV; ++c) {
+                _mm256_storeu_ps(o + 8 * c, _mm256_fmadd_ps(pv, _mm256_cvtph_ps(_mm_loadu_si128(row + h * NV + c)), _mm256_loadu_ps(o + 8 * c)));
+            }
+        }
+    }
+}
+
 #endif  // MOONDREAM_DECODE_ATTENTION
+
+KernelReport cpu_choice(const char * disable_variable);
+
+// Whether the AVX-512 span runs (else the AVX2 one): decided once.
+bool avx512_chosen() {
+    static const bool chosen = cpu_choice(nullptr).chosen;
+    return chosen;
+}
 
 // src: q, keys, values, mask; the scale at kScaleOffset of op_params. Thread ith takes the ith
 // contiguous share of the positions up to the last visible one, for every head, and writes its
@@ -124,11 +188,15 @@ void partials_op(ggml_tensor * dst, int ith, int nth, void *) {
     const size_t q_head = q->nb[1] / sizeof(float);
     const auto * kh = static_cast<const uint8_t *>(k->data) + size_t(first) * k->nb[1];
     const auto * vh = static_cast<const uint8_t *>(v->data) + size_t(first) * v->nb[1];
+    const bool avx512 = avx512_chosen();
+    const auto run = [&](auto wide, auto narrow) {
+        (avx512 ? wide : narrow)(qh, q_head, kh, k->nb[1], vh, v->nb[1], m + first, count, n_head, scale, scores.data(), part);
+    };
     switch (head_dim) {
-        case 64: span<64>(qh, q_head, kh, k->nb[1], vh, v->nb[1], m + first, count, n_head, scale, scores.data(), part); break;
-        case 128: span<128>(qh, q_head, kh, k->nb[1], vh, v->nb[1], m + first, count, n_head, scale, scores.data(), part); break;
-        case 32: span<32>(qh, q_head, kh, k->nb[1], vh, v->nb[1], m + first, count, n_head, scale, scores.data(), part); break;
-        default: span<16>(qh, q_head, kh, k->nb[1], vh, v->nb[1], m + first, count, n_head, scale, scores.data(), part); break;
+        case 64: run(span<64>, span_avx2<64>); break;
+        case 128: run(span<128>, span_avx2<128>); break;
+        case 32: run(span<32>, span_avx2<32>); break;
+        default: run(span<16>, span_avx2<16>); break;
     }
 #else
     (void)dst;
@@ -184,13 +252,21 @@ KernelReport cpu_choice(const char * disable_variable) {
 #endif
 }
 
+// Where the AVX-512 kernel cannot run (the CPU, or MOONDREAM_CPU_LEVEL below avx512), its AVX2 span.
+KernelReport avx2_choice(const char * disable_variable) {
+    constexpr const char * kName = "decode_attention_avx2";
+    if (cpu_choice(nullptr).chosen) return KernelReport{kName, false, "this CPU has AVX-512 F, so decode_attention runs instead"};
+    return avx2::cpu_choice(kName, "each decode step's attention over the KV cache uses it", disable_variable);
+}
+
 }  // namespace
 
 KernelReport decode_attention_cpu_choice() { return cpu_choice("MOONDREAM_DISABLE_DECODE_ATTENTION"); }
+KernelReport decode_attention_avx2_cpu_choice() { return avx2_choice("MOONDREAM_DISABLE_DECODE_ATTENTION"); }
 
 bool decode_attention_supported(int64_t head_dim) {
 #if MOONDREAM_DECODE_ATTENTION
-    static const bool cpu = cpu_choice(nullptr).chosen;
+    static const bool cpu = cpu_choice(nullptr).chosen || avx2_choice(nullptr).chosen;
     return cpu && std::getenv("MOONDREAM_DISABLE_DECODE_ATTENTION") == nullptr && (head_dim == 16 || head_dim == 32 || head_dim == 64 || head_dim == 128);
 #else
     (void)head_dim;

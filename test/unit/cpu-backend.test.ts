@@ -1,6 +1,6 @@
 // Which ggml CPU backend and which of our kernels a process chooses (native/src/cpu_backend_loader.cpp,
 // cpu_level.cpp and our own kernels: vnni_matrix, int8_matrix_avx2, amx_matrix, f16_matrix, f16_matrix_avx2, vision_attention, vision_attention_avx2,
-// decode_attention, prefill_attention, prefill_attention_avx2, gelu_table), checked against what /proc/cpuinfo says this CPU has, in
+// decode_attention, decode_attention_avx2, prefill_attention, prefill_attention_avx2, gelu_table), checked against what /proc/cpuinfo says this CPU has, in
 // this process and in children with MOONDREAM_CPU_LEVEL set.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -30,6 +30,7 @@ const KERNELS: { name: string; needs: string[]; disable: string; level?: string;
   { name: 'vision_attention', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_VISION_ATTENTION' },
   { name: 'vision_attention_avx2', needs: ['avx2', 'fma', 'f16c'], disable: 'MOONDREAM_DISABLE_VISION_ATTENTION', level: 'avx2', insteadOf: 'vision_attention' },
   { name: 'decode_attention', needs: ['avx512f'], disable: 'MOONDREAM_DISABLE_DECODE_ATTENTION' },
+  { name: 'decode_attention_avx2', needs: ['avx2', 'fma', 'f16c'], disable: 'MOONDREAM_DISABLE_DECODE_ATTENTION', level: 'avx2', insteadOf: 'decode_attention' },
   { name: 'prefill_attention', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_PREFILL_ATTENTION' },
   { name: 'prefill_attention_avx2', needs: ['avx2', 'fma', 'f16c'], disable: 'MOONDREAM_DISABLE_PREFILL_ATTENTION', level: 'avx2', insteadOf: 'prefill_attention' },
   { name: 'gelu_table', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_GELU_TABLE' },
@@ -136,7 +137,7 @@ describe('MOONDREAM_CPU_LEVEL', () => {
   it('avx turns our AVX2 kernels off too', () => {
     const { info } = infoWith('avx');
     assert.ok(info);
-    for (const name of ['int8_matrix_avx2', 'f16_matrix_avx2', 'vision_attention_avx2', 'prefill_attention_avx2']) {
+    for (const name of ['int8_matrix_avx2', 'f16_matrix_avx2', 'vision_attention_avx2', 'decode_attention_avx2', 'prefill_attention_avx2']) {
       const report: GgmlInfo['kernels'][number] = info.kernels.find((k) => k.name === name)!;
       assert.equal(report.chosen, false, name);
       if (hasAvx2) assert.match(report.reason, /MOONDREAM_CPU_LEVEL=avx is below avx2/, name);
