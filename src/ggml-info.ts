@@ -33,7 +33,10 @@ export interface KernelChoice {
    * 'vnni_matrix': q8_0/q4_0 matmuls with AVX-512 VNNI (native/src/vnni_matrix.h); 'f16_matrix': f16
    * matmuls with AVX-512 (f16_matrix.h); 'vision_attention' (vision_attention.h); 'decode_attention'
    * (decode_attention.h); 'prefill_attention' (prefill_attention.h); 'gelu_table': the text model's
-   * fast GELU, vectorised (gelu_table.h). Every one needs MOONDREAM_CPU_LEVEL at avx512 or above (or unset).
+   * fast GELU, vectorised (gelu_table.h). Each needs MOONDREAM_CPU_LEVEL at avx512 or above (or unset);
+   * 'amx_matrix' needs amx. Their AVX2 counterparts, chosen where the AVX-512 kernel cannot run and
+   * MOONDREAM_CPU_LEVEL allows avx2: 'int8_matrix_avx2' (avx2_int8.h), 'f16_matrix_avx2' (avx2_gemm.h),
+   * 'vision_attention_avx2', 'decode_attention_avx2', 'prefill_attention_avx2'.
    */
   name: string;
   chosen: boolean;

@@ -1,8 +1,8 @@
 #include "vnni_matrix.h"
 
 #include "amx_matrix.h"
-#include "cpu_level.h"
 #include "avx2_int8.h"
+#include "cpu_level.h"
 #include "gelu_lookup.h"
 #include "int8_tiles.h"
 

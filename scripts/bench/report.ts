@@ -108,7 +108,7 @@ export function renderReport(r: BenchReport): Rendered {
   say(`llama.cpp: ${r.llamaCpp.commit.slice(0, 7)} (the tree our ggml is pinned to), built here by scripts/build-llama-cpp.mjs, ` +
     `variant ${r.llamaCpp.variant}; run on the same GGUF files with the same thread count, alternately with ours; each stage at its ` +
     'better flash-attention setting (both are listed). Medians, with the range over runs in brackets.');
-  if (r.vision) say(`moondream-ggml's ggml uses: ${r.vision.ggmlFeatures.join(' ')}${native ? '' : ' (our VNNI kernel switched off)'}.`);
+  if (r.vision) say(`moondream-ggml's ggml uses: ${r.vision.ggmlFeatures.join(' ')}${native ? '' : ' (our AVX-512 kernels off; our AVX2 int8 and f16 kernels on)'}.`);
   say();
   say('Figures vary between machines, and on a shared machine between runs: compare the ratios within one run.');
   say();
