@@ -5,9 +5,9 @@
 // 8192, n a multiple of 16, the 4304-wide vision MLP) and every column-tile width: 1 (decode),
 // 2..8 and remainders of 8, and prefill's shared path, on AMX tiles where the CPU has them
 // (amx_matrix.cpp), which must give the VNNI kernel's results bit for bit. On a CPU without AVX-512
-// VNNI (or under MOONDREAM_CPU_LEVEL below avx512) the same checks run on the AVX2 kernels
-// (avx2_int8.cpp: the same tiles and arithmetic); below AVX2 no kernel of ours is used, and the
-// skip says why.
+// VNNI (or under MOONDREAM_CPU_LEVEL below avx512) the q4_0 checks run on the AVX2 kernels
+// (avx2_int8.cpp: the same tiles and arithmetic; q8_0 stays with ggml there); below AVX2 no kernel
+// of ours is used, and the skip says why.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { addon } from '../../src/binding.js';
@@ -25,6 +25,9 @@ const SHAPES: [k: number, n: number, m: number][] = [
 /** Why neither kernel runs here: no AVX2, or MOONDREAM_CPU_LEVEL below avx2. */
 const notHere = () => `not used here: ${ggmlInfo().kernels.find((k) => k.name === 'int8_matrix_avx2')?.reason ?? 'no reason given'}`;
 
+/** Whether the AVX2 kernels run rather than the VNNI ones (they take q4_0 only). */
+const avx2Only = () => ggmlInfo().kernels.find((k) => k.name === 'int8_matrix_avx2')?.chosen === true;
+
 const amxChosen = () => ggmlInfo().kernels.find((k) => k.name === 'amx_matrix')?.chosen === true;
 
 describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () => {
@@ -33,7 +36,7 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
       for (const [k, n, m] of SHAPES) {
         const check = addon().vnniMatrixCheck(GGML_TYPES[type].id, k, n, m, k * 31 + n * 7 + m, 2);
         if (!check.supported) {
-          t.skip(notHere());
+          t.skip(type === 'q8_0' && avx2Only() ? 'q8_0 stays with ggml\'s products where only the AVX2 kernels run' : notHere());
           return;
         }
         assert.ok(check.maxRelativeDifference < 2e-6, `${k}x${n}, ${m} rows: ${check.maxRelativeDifference}`);
@@ -44,11 +47,11 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
   }
 
   it('is what a loaded q8_0 or q4_0 model multiplies with; vnniKernel: false or MOONDREAM_DISABLE_VNNI_MATRIX=1 turns it off', async (t) => {
-    if (!addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 64, 16, 1, 1, 1).supported) {
+    if (!addon().vnniMatrixCheck(GGML_TYPES.q4_0.id, 64, 16, 1, 1, 1).supported) {
       t.skip(notHere());
       return;
     }
-    for (const type of ['q8_0', 'q4_0'] as const) {
+    for (const type of avx2Only() ? ['q4_0'] as const : ['q8_0', 'q4_0'] as const) {
       const { textPath } = await tinyPair(type);
       const ours = await Moondream.load({ text: textPath });
       const byOption = await Moondream.load({ text: textPath }, { vnniKernel: false });
@@ -61,7 +64,8 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
         assert.ok(ours.info.repackedBytes > 0, type);
         for (const ggml of [byOption, byEnv]) {
           if (type === 'q8_0') assert.equal(ggml.info.repackedBytes, 0);
-          else assert.notEqual(ggml.info.repackedBytes, ours.info.repackedBytes);
+          // (Where only AVX2 runs, ggml's q4_0 repack can come out the same size as our tiles.)
+          else if (!avx2Only()) assert.notEqual(ggml.info.repackedBytes, ours.info.repackedBytes);
         }
         assert.equal(byOption.info.repackedBytes, byEnv.info.repackedBytes);
       } finally {
