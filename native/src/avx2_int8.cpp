@@ -26,16 +26,16 @@ int32_t load_four(const uint8_t * p) {
     return four;
 }
 
-// One tile (16 rows: two registers of 8 int32 sums, h = 0 and 1) with MT activation rows.
-// q4_0: a block's VPMADDUBSW pairs add up in 16-bit lanes (16 products of at most 15 x 127 each,
-// below 32767), widened once per block. q8_0: each group's pairs are widened at once (one pair
-// reaches 2 x 128 x 127). Decode (kPrefetch) streams the weights once and prefetches ahead.
-// Registers (16): MT x 2 block sums + MT x 2 accumulators + 2 or 3 weight registers + an
-// activation broadcast; MT is at most 3.
-template <ggml_type T, int MT, bool kPrefetch>
-__attribute__((target("avx2,fma,f16c"))) void tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride, int64_t k,
-                                                          const float * bias, float * out, int64_t n) {
-    constexpr Format f = T == GGML_TYPE_Q4_0 ? kQ4 : kQ8Signed;
+// One q4_0 tile (16 rows: two registers of 8 int32 sums, h = 0 and 1) with MT activation rows.
+// A block's VPMADDUBSW pairs add up in 16-bit lanes (16 products of at most 15 x 127 each, below
+// 32767), widened once per block, then sum x (d_w x d_a) per block as the VNNI kernels have it
+// (in this order q4_0 keeps its parity with llama.cpp's AVX2 build). Decode (kPrefetch)
+// streams the weights once and prefetches ahead. Registers (16): MT x 2 block sums + MT x 2
+// accumulators + 2 or 3 weight registers + an activation broadcast; MT is at most 3.
+template <int MT, bool kPrefetch>
+__attribute__((target("avx2,fma,f16c"))) void q4_tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride, int64_t k,
+                                                            const float * bias, float * out, int64_t n) {
+    constexpr Format f = kQ4;
     const uint8_t * scales = tile;
     const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
     const size_t scale_offset = size_t(k);
@@ -50,47 +50,28 @@ __attribute__((target("avx2,fma,f16c"))) void tile_kernel(const uint8_t * tile, 
             for (size_t line = 0; line < f.packed_block; line += 64) _mm_prefetch(reinterpret_cast<const char *>(ahead + line), _MM_HINT_T0);
         }
         __m256i sums[MT][2];
-        if constexpr (T == GGML_TYPE_Q4_0) {
-            const __m256i nibbles = _mm256_set1_epi8(0x0F);
-            __m256i pairs[MT][2];
-            for (int j = 0; j < MT; ++j) pairs[j][0] = pairs[j][1] = _mm256_setzero_si256();
+        const __m256i nibbles = _mm256_set1_epi8(0x0F);
+        __m256i pairs[MT][2];
+        for (int j = 0; j < MT; ++j) pairs[j][0] = pairs[j][1] = _mm256_setzero_si256();
 #pragma GCC unroll 4
-            for (int p = 0; p < kGroups / 2; ++p) {
+        for (int p = 0; p < kGroups / 2; ++p) {
 #pragma GCC unroll 2
-                for (int h = 0; h < 2; ++h) {
-                    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + p * 64 + h * 32));
-                    const __m256i low = _mm256_and_si256(packed, nibbles);
-                    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibbles);
+            for (int h = 0; h < 2; ++h) {
+                const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + p * 64 + h * 32));
+                const __m256i low = _mm256_and_si256(packed, nibbles);
+                const __m256i high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibbles);
 #pragma GCC unroll 3
-                    for (int j = 0; j < MT; ++j) {
-                        const uint8_t * qa = act + size_t(j) * stride + size_t(b) * kBlock;
-                        const __m256i a_low = _mm256_set1_epi32(load_four(qa + 4 * p));
-                        const __m256i a_high = _mm256_set1_epi32(load_four(qa + 4 * (p + kGroups / 2)));
-                        pairs[j][h] = _mm256_add_epi16(pairs[j][h], _mm256_add_epi16(_mm256_maddubs_epi16(low, a_low), _mm256_maddubs_epi16(high, a_high)));
-                    }
+                for (int j = 0; j < MT; ++j) {
+                    const uint8_t * qa = act + size_t(j) * stride + size_t(b) * kBlock;
+                    const __m256i a_low = _mm256_set1_epi32(load_four(qa + 4 * p));
+                    const __m256i a_high = _mm256_set1_epi32(load_four(qa + 4 * (p + kGroups / 2)));
+                    pairs[j][h] = _mm256_add_epi16(pairs[j][h], _mm256_add_epi16(_mm256_maddubs_epi16(low, a_low), _mm256_maddubs_epi16(high, a_high)));
                 }
             }
-            for (int j = 0; j < MT; ++j) {
-                const __m256i start = _mm256_set1_epi32(load_four(act + size_t(j) * stride + start_offset + 4 * size_t(b)));
-                for (int h = 0; h < 2; ++h) sums[j][h] = _mm256_add_epi32(_mm256_madd_epi16(pairs[j][h], ones), start);
-            }
-        } else {
-            // Starts are zero: signed weights carry no offset.
-            for (int j = 0; j < MT; ++j) sums[j][0] = sums[j][1] = _mm256_setzero_si256();
-#pragma GCC unroll 8
-            for (int g = 0; g < kGroups; ++g) {
-#pragma GCC unroll 2
-                for (int h = 0; h < 2; ++h) {
-                    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + g * 64 + h * 32));
-                    const __m256i magnitude = _mm256_abs_epi8(w);
-#pragma GCC unroll 3
-                    for (int j = 0; j < MT; ++j) {
-                        const __m256i a = _mm256_set1_epi32(load_four(act + size_t(j) * stride + size_t(b) * kBlock + 4 * size_t(g)));
-                        const __m256i products = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(a, w));
-                        sums[j][h] = _mm256_add_epi32(sums[j][h], _mm256_madd_epi16(products, ones));
-                    }
-                }
-            }
+        }
+        for (int j = 0; j < MT; ++j) {
+            const __m256i start = _mm256_set1_epi32(load_four(act + size_t(j) * stride + start_offset + 4 * size_t(b)));
+            for (int h = 0; h < 2; ++h) sums[j][h] = _mm256_add_epi32(_mm256_madd_epi16(pairs[j][h], ones), start);
         }
         const uint8_t * block_scales = scales + size_t(b) * kBlockScaleBytes;
         const __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_scales))),
@@ -109,11 +90,133 @@ __attribute__((target("avx2,fma,f16c"))) void tile_kernel(const uint8_t * tile, 
     }
 }
 
+
+// q8_0 in ggml's AVX2 order. ggml's AVX2 q8_0 products (ggml_vec_dot_q8_0_q8_0, llamafile's
+// tinyBLAS_Q0_AVX) keep, per output, 8 float lanes across blocks: lane g accumulates
+// fma(d_w x d_a, the block's exact 4-k sum of group g), and the lanes are added at the end as
+// hsum_float_8 adds them. One integer sum per block (the VNNI kernels' order) rounds differently,
+// enough to flip a near-tie of a greedy continuation against llama.cpp's AVX2 build. Here each
+// group's 4-k sums for 8 output rows are one register, so lane g of ggml is our accumulator g,
+// and the final sum is hsum_float_8's tree done across registers: the same results bit for bit.
+//
+// Eight accumulators per output row do not fit in registers, so blocks come in chunks small
+// enough for L1, each chunk passed over once per group with that group's accumulators loaded;
+// the blocks' d_w x d_a are computed once per chunk.
+template <int MT>
+__attribute__((target("avx2,fma,f16c"))) void q8_tile_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t stride, int64_t k,
+                                                            const float * bias, float * out, int64_t n) {
+    constexpr size_t kValues = kQ8Signed.packed_block;
+    constexpr int64_t kChunk = 8;
+    const uint8_t * scales = tile;
+    const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
+    const size_t scale_offset = size_t(k);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 lanes[kGroups][MT][2];
+    for (int g = 0; g < kGroups; ++g)
+        for (int j = 0; j < MT; ++j) lanes[g][j][0] = lanes[g][j][1] = _mm256_setzero_ps();
+    __m256 d[kChunk][MT][2];
+    for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+        const int64_t count = std::min(kChunk, nb - b0);
+        for (int64_t c = 0; c < count; ++c) {
+            const int64_t b = b0 + c;
+            const uint8_t * block_scales = scales + size_t(b) * kBlockScaleBytes;
+            const __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_scales))),
+                                  _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_scales + 16)))};
+            for (int j = 0; j < MT; ++j) {
+                float d_a;
+                std::memcpy(&d_a, act + size_t(j) * stride + scale_offset + 4 * size_t(b), sizeof d_a);
+                const __m256 da = _mm256_set1_ps(d_a);
+                for (int h = 0; h < 2; ++h) d[c][j][h] = _mm256_mul_ps(dw[h], da);
+            }
+        }
+#pragma GCC unroll 8
+        for (int g = 0; g < kGroups; ++g) {
+            __m256 acc[MT][2];
+            for (int j = 0; j < MT; ++j) acc[j][0] = lanes[g][j][0], acc[j][1] = lanes[g][j][1];
+            for (int64_t c = 0; c < count; ++c) {
+                const uint8_t * wg = weights + size_t(b0 + c) * kValues + size_t(g) * 64;
+                const __m256i w[2] = {_mm256_loadu_si256(reinterpret_cast<const __m256i *>(wg)),
+                                      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wg + 32))};
+                const __m256i magnitude[2] = {_mm256_abs_epi8(w[0]), _mm256_abs_epi8(w[1])};
+#pragma GCC unroll 4
+                for (int j = 0; j < MT; ++j) {
+                    const __m256i a = _mm256_set1_epi32(load_four(act + size_t(j) * stride + size_t(b0 + c) * kBlock + 4 * size_t(g)));
+#pragma GCC unroll 2
+                    for (int h = 0; h < 2; ++h) {
+                        const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude[h], _mm256_sign_epi8(a, w[h])), ones);
+                        acc[j][h] = _mm256_fmadd_ps(d[c][j][h], _mm256_cvtepi32_ps(sums), acc[j][h]);
+                    }
+                }
+            }
+            for (int j = 0; j < MT; ++j) lanes[g][j][0] = acc[j][0], lanes[g][j][1] = acc[j][1];
+        }
+    }
+    for (int h = 0; h < 2; ++h) {
+        const __m256 b = bias != nullptr ? _mm256_loadu_ps(bias + 8 * h) : _mm256_setzero_ps();
+        for (int j = 0; j < MT; ++j) {
+            // hsum_float_8: (lanes 0..3 + lanes 4..7), then pairs two apart, then the last two.
+            const __m256 l04 = _mm256_add_ps(lanes[4][j][h], lanes[0][j][h]);
+            const __m256 l15 = _mm256_add_ps(lanes[5][j][h], lanes[1][j][h]);
+            const __m256 l26 = _mm256_add_ps(lanes[6][j][h], lanes[2][j][h]);
+            const __m256 l37 = _mm256_add_ps(lanes[7][j][h], lanes[3][j][h]);
+            const __m256 sum = _mm256_add_ps(_mm256_add_ps(l04, l26), _mm256_add_ps(l15, l37));
+            _mm256_storeu_ps(out + size_t(j) * size_t(n) + 8 * size_t(h), _mm256_add_ps(sum, b));
+        }
+    }
+}
+
+// Decode's q8_0 product (one activation row), in the same order as q8_tile_kernel. It streams
+// the weights from memory, so it reads them nearly in order: chunks of a few blocks, each passed
+// over once per half of the tile's rows (8 accumulators, one per group, fit in registers; the
+// other half's wait in memory between chunks). The hardware prefetchers follow this stream;
+// software prefetches on top of it cost a quarter of the bandwidth (kernel_bench matvec).
+__attribute__((target("avx2,fma,f16c"))) void q8_row_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act, size_t, int64_t k,
+                                                           const float * bias, float * out, int64_t) {
+    constexpr size_t kValues = kQ8Signed.packed_block;
+    constexpr int64_t kChunk = 4;
+    const uint8_t * scales = tile;
+    const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
+    const auto * a_scales = reinterpret_cast<const uint8_t *>(act + k);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 halves[2][kGroups];
+    for (auto & half : halves)
+        for (__m256 & l : half) l = _mm256_setzero_ps();
+    for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+        const int64_t end = std::min(nb, b0 + kChunk);
+        for (int h = 0; h < 2; ++h) {
+            __m256 lanes[kGroups];
+            for (int g = 0; g < kGroups; ++g) lanes[g] = halves[h][g];
+            for (int64_t b = b0; b < end; ++b) {
+                const uint8_t * wb = weights + size_t(b) * kValues + 32 * size_t(h);
+                float d_a;
+                std::memcpy(&d_a, a_scales + 4 * size_t(b), sizeof d_a);
+                const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(scales + size_t(b) * kBlockScaleBytes + 16 * size_t(h))));
+                const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(d_a));
+#pragma GCC unroll 8
+                for (int g = 0; g < kGroups; ++g) {
+                    const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + g * 64));
+                    const __m256i a = _mm256_set1_epi32(load_four(act + size_t(b) * kBlock + 4 * size_t(g)));
+                    const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(a, w)), ones);
+                    lanes[g] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), lanes[g]);
+                }
+            }
+            for (int g = 0; g < kGroups; ++g) halves[h][g] = lanes[g];
+        }
+    }
+    for (int h = 0; h < 2; ++h) {
+        const __m256 * lanes = halves[h];
+        const __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(lanes[4], lanes[0]), _mm256_add_ps(lanes[6], lanes[2])),
+                                         _mm256_add_ps(_mm256_add_ps(lanes[5], lanes[1]), _mm256_add_ps(lanes[7], lanes[3])));
+        const __m256 b = bias != nullptr ? _mm256_loadu_ps(bias + 8 * h) : _mm256_setzero_ps();
+        _mm256_storeu_ps(out + 8 * h, _mm256_add_ps(sum, b));
+    }
+}
+
 using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t);
 constexpr int kColumns = 3;
 // Indexed by the number of activation rows: 1 and 2 are decode's (prefetching), 3 prefill's.
-template <ggml_type T>
-constexpr TileKernel kKernels[kColumns + 1] = {nullptr, tile_kernel<T, 1, true>, tile_kernel<T, 2, true>, tile_kernel<T, 3, false>};
+constexpr TileKernel kQ4Kernels[kColumns + 1] = {nullptr, q4_tile_kernel<1, true>, q4_tile_kernel<2, true>, q4_tile_kernel<3, false>};
+constexpr TileKernel kQ8Kernels[kColumns + 1] = {nullptr, q8_row_kernel, q8_tile_kernel<2>, q8_tile_kernel<3>};
 
 #endif  // MOONDREAM_AVX2_INT8
 
@@ -193,7 +296,7 @@ void multiply_tile(ggml_type type, const uint8_t * tile, int64_t nb, const uint8
     const bool q4 = type == GGML_TYPE_Q4_0;
     for (int64_t j = 0; j < m; j += kColumns) {
         const int columns = int(std::min<int64_t>(kColumns, m - j));
-        const TileKernel kernel = q4 ? kKernels<GGML_TYPE_Q4_0>[columns] : kKernels<GGML_TYPE_Q8_0>[columns];
+        const TileKernel kernel = q4 ? kQ4Kernels[columns] : kQ8Kernels[columns];
         kernel(tile, nb, activations + size_t(j) * stride, stride, k, bias, out + size_t(j) * size_t(n), n);
     }
 }

@@ -3,11 +3,12 @@
 //
 // ggml's AVX2 kernels for these types (its repacked q4_0 GEMM, llamafile's q8_0 tiles, its q4_0 and
 // q8_0 dot products) are all llama.cpp runs on such a CPU, so without kernels of our own this
-// path was only ever level with it. The arithmetic is the VNNI kernels': activations quantized to
-// q8_0 as ggml quantizes them, exact integer block dots (VPMADDUBSW pairs, which cannot saturate
-// here: q4_0 values are at most 15 and q8_0's are multiplied by their magnitude, the sign moved
-// to the activation), then sum x (d_w x d_a) per block in the same order: the same results bit
-// for bit.
+// path was only ever level with it. Activations are quantized to q8_0 as ggml quantizes them and
+// block dots are exact integers (VPMADDUBSW pairs, which cannot saturate here: q4_0 values are at
+// most 15, and q8_0's are multiplied by their magnitude, the sign moved to the activation). q4_0
+// then adds sum x (d_w x d_a) per block as the VNNI kernels do, the same results bit for bit;
+// q8_0 keeps ggml's AVX2 order instead (8 partial sums per output, avx2_int8.cpp says why), so
+// its results are those of ggml's AVX2 q8_0 products.
 #pragma once
 
 #include <cstddef>

@@ -383,7 +383,7 @@ KernelReport avx2_choice_of(const char * disable_variable) {
     if (cpu_choice_of(nullptr).chosen) return KernelReport{kName, false, "this CPU has AVX-512 VNNI, so vnni_matrix runs instead"};
 #if MOONDREAM_VNNI_MATRIX
     return kernel_choice(kName, avx2_int8::cpu_has(), "AVX2, FMA and F16C", CpuLevel::avx2,
-                         "q4_0 matrices of a model loaded with vnniKernel (the default) use it; q8_0 stays with ggml's products",
+                         "q8_0 and q4_0 matrices of a model loaded with vnniKernel (the default) use it",
                          disable_variable);
 #else
     (void)disable_variable;
@@ -409,11 +409,6 @@ KernelReport VnniMatrix::avx2_cpu_choice() { return avx2_choice_of("MOONDREAM_DI
 
 bool VnniMatrix::supports(const ggml_tensor * weight) {
     const Kernels kernels = process_kernels();
-    // q8_0 stays with ggml on AVX2: ggml's AVX2 q8_0 products keep 8 lanes of partial sums per
-    // output across blocks, ours one sum, and that rounding difference flipped a near-tie of the
-    // tiny q8_0 model's 64-token greedy continuation against llama.cpp's AVX2 build (the parity
-    // test, under .ci/run's MOONDREAM_CPU_LEVEL=avx2). q4_0 matches there.
-    if (kernels == Kernels::avx2 && weight->type == GGML_TYPE_Q8_0) return false;
     return kernels != Kernels::none && (weight->type == GGML_TYPE_Q8_0 || weight->type == GGML_TYPE_Q4_0) &&
            weight->ne[0] % kBlock == 0 && weight->ne[1] % kRows == 0 && weight->ne[2] == 1 && weight->ne[3] == 1;
 }
