@@ -16,9 +16,10 @@ export interface ModelLoadOptions {
    */
   repackWeights?: boolean;
   /**
-   * Multiply q8_0 and q4_0 weights with our AVX-512 VNNI kernel on CPUs that have it (weights are
-   * repacked for it at load; elsewhere this changes nothing). Default true; false leaves them to
-   * ggml's kernels. The environment variable MOONDREAM_DISABLE_VNNI_MATRIX=1 forces false.
+   * Multiply q8_0 and q4_0 weights with our AVX-512 VNNI kernel on CPUs that have it, or with our
+   * AVX2 kernel on CPUs without AVX-512 (weights are repacked for it at load; below AVX2 this
+   * changes nothing). Default true; false leaves them to ggml's kernels. The environment variable
+   * MOONDREAM_DISABLE_VNNI_MATRIX=1 forces false.
    */
   vnniKernel?: boolean;
   /**
