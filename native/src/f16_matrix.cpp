@@ -28,15 +28,15 @@ void pack_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
 void multiply_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const F16Matrix *>(userdata);
     const float * bias = dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr;
-    (void)ith, (void)nth;
-    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), false);
+    (void)ith;
+    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), false, nth);
 }
 
 void multiply_gelu_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const F16Matrix *>(userdata);
     const float * bias = dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr;
-    (void)ith, (void)nth;
-    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), true);
+    (void)ith;
+    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), true, nth);
 }
 
 }  // namespace
@@ -69,11 +69,28 @@ std::unique_ptr<F16Matrix> F16Matrix::wrap(const ggml_tensor * weight) {
 
 size_t F16Matrix::packed_bytes(int64_t m) const { return (avx2_ ? avx2::packed_floats(m, k_) : avx512::packed_floats(m, k_)) * sizeof(float); }
 
-void F16Matrix::multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu) const {
-    // Units of 8 weight panels of 32 (each chunk of activations serves 8 tiles), or of 4 when that
-    // leaves a thread fewer than four units to balance with (the vision's 1152-wide outputs).
+namespace {
+
+// Weight panels per unit of work: up to 8 (each chunk of activations then serves 8 tiles), as
+// many as keep the threads' shares even. Units are handed out one at a time, so the op ends when
+// the thread with the most units does: 9 units of 8 over 2 threads (the vision's 1152-wide outputs,
+// 4 of its 5 matmuls a layer) left one thread idle for a ninth of the op.
+int64_t unit_panels(int64_t panels, int threads) {
+    // The busiest thread's panels, at most, with units of `unit`; a smaller unit must beat the
+    // larger one by 3% to be taken.
+    const auto busiest = [&](int64_t unit) { return double(((panels + unit - 1) / unit + threads - 1) / threads * unit); };
+    int64_t best = 8;
+    for (int64_t unit = 7; unit >= 2; --unit) {
+        if (busiest(unit) < 0.97 * busiest(best)) best = unit;
+    }
+    return best;
+}
+
+}  // namespace
+
+void F16Matrix::multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu, int threads) const {
     const int64_t panels = avx2_ ? avx2::weight_panels(n_) : avx512::weight_panels(n_);
-    const int64_t unit = panels >= 64 ? 8 : 4;
+    const int64_t unit = unit_panels(panels, threads);
     if (avx2_) {
         for (int64_t first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit; first < panels;
              first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit) {

@@ -40,13 +40,13 @@ public:
     // `gelu` (fused into the same pass): a packing op and a multiply op, both multi-threaded.
     ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias = nullptr, bool gelu = false) const;
 
-    // What the multiply op runs: pairs of weight panels (64 outputs) handed out from a shared
+    // What the multiply op runs: units of up to 8 weight panels handed out from a shared
     // counter, so a thread the host slows down takes fewer instead of the other one waiting for it
     // at ggml's barrier. start_shared_multiply() resets the counter: the packing op does, on one
     // thread, before the barrier that precedes the multiply op. The model's graphs compute one at
     // a time (ComputePool), so one counter per matrix serves.
     void start_shared_multiply() const { next_unit_.store(0, std::memory_order_relaxed); }
-    void multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu) const;
+    void multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu, int threads) const;
 
     // Bytes of the packed activations for m rows.
     size_t packed_bytes(int64_t m) const;
