@@ -26,6 +26,22 @@ int32_t load_four(const uint8_t * p) {
     return four;
 }
 
+// d_w x d_a of block b for MT activation rows, the tile's rows 0-7 and 8-15 (h = 0 and 1): the
+// scale every kernel multiplies a block's sums by, in ggml's order (the product first).
+template <int MT>
+__attribute__((target("avx2,fma,f16c"), always_inline)) inline void block_scales(const uint8_t * scales, int64_t b, const uint8_t * act, size_t stride,
+                                                                               size_t scale_offset, __m256 out[MT][2]) {
+    const uint8_t * block = scales + size_t(b) * kBlockScaleBytes;
+    const __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block))),
+                          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block + 16)))};
+    for (int j = 0; j < MT; ++j) {
+        float d_a;
+        std::memcpy(&d_a, act + size_t(j) * stride + scale_offset + 4 * size_t(b), sizeof d_a);
+        const __m256 da = _mm256_set1_ps(d_a);
+        for (int h = 0; h < 2; ++h) out[j][h] = _mm256_mul_ps(dw[h], da);
+    }
+}
+
 // One q4_0 tile (16 rows: two registers of 8 int32 sums, h = 0 and 1) with MT activation rows.
 // A block's VPMADDUBSW pairs add up in 16-bit lanes (16 products of at most 15 x 127 each, below
 // 32767), widened once per block, then sum x (d_w x d_a) per block as the VNNI kernels have it
@@ -73,16 +89,11 @@ __attribute__((target("avx2,fma,f16c"))) void q4_tile_kernel(const uint8_t * til
             const __m256i start = _mm256_set1_epi32(load_four(act + size_t(j) * stride + start_offset + 4 * size_t(b)));
             for (int h = 0; h < 2; ++h) sums[j][h] = _mm256_add_epi32(_mm256_madd_epi16(pairs[j][h], ones), start);
         }
-        const uint8_t * block_scales = scales + size_t(b) * kBlockScaleBytes;
-        const __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_scales))),
-                              _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_scales + 16)))};
-        for (int j = 0; j < MT; ++j) {
-            float d_a;
-            std::memcpy(&d_a, act + size_t(j) * stride + scale_offset + 4 * size_t(b), sizeof d_a);
-            const __m256 da = _mm256_set1_ps(d_a);
-            // ggml's order, sum x (d_w x d_a), as the VNNI kernels have it.
-            for (int h = 0; h < 2; ++h) acc[j][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[j][h]), _mm256_mul_ps(dw[h], da), acc[j][h]);
-        }
+        __m256 d[MT][2];
+        block_scales<MT>(scales, b, act, stride, scale_offset, d);
+        // ggml's order, sum x (d_w x d_a), as the VNNI kernels have it.
+        for (int j = 0; j < MT; ++j)
+            for (int h = 0; h < 2; ++h) acc[j][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[j][h]), d[j][h], acc[j][h]);
     }
     for (int h = 0; h < 2; ++h) {
         const __m256 b = bias != nullptr ? _mm256_loadu_ps(bias + 8 * h) : _mm256_setzero_ps();
@@ -117,18 +128,7 @@ __attribute__((target("avx2,fma,f16c"))) void q8_tile_kernel(const uint8_t * til
     __m256 d[kChunk][MT][2];
     for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
         const int64_t count = std::min(kChunk, nb - b0);
-        for (int64_t c = 0; c < count; ++c) {
-            const int64_t b = b0 + c;
-            const uint8_t * block_scales = scales + size_t(b) * kBlockScaleBytes;
-            const __m256 dw[2] = {_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_scales))),
-                                  _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block_scales + 16)))};
-            for (int j = 0; j < MT; ++j) {
-                float d_a;
-                std::memcpy(&d_a, act + size_t(j) * stride + scale_offset + 4 * size_t(b), sizeof d_a);
-                const __m256 da = _mm256_set1_ps(d_a);
-                for (int h = 0; h < 2; ++h) d[c][j][h] = _mm256_mul_ps(dw[h], da);
-            }
-        }
+        for (int64_t c = 0; c < count; ++c) block_scales<MT>(scales, b0 + c, act, stride, scale_offset, d[c]);
 #pragma GCC unroll 8
         for (int g = 0; g < kGroups; ++g) {
             __m256 acc[MT][2];
