@@ -101,7 +101,6 @@ __attribute__((target("avx2,fma,f16c"))) void q4_tile_kernel(const uint8_t * til
     }
 }
 
-
 // q8_0 in ggml's AVX2 order. ggml's AVX2 q8_0 products (ggml_vec_dot_q8_0_q8_0, llamafile's
 // tinyBLAS_Q0_AVX) keep, per output, 8 float lanes across blocks: lane g accumulates
 // fma(d_w x d_a, the block's exact 4-k sum of group g), and the lanes are added at the end as
@@ -214,7 +213,7 @@ __attribute__((target("avx2,fma,f16c"))) void q8_row_kernel(const uint8_t * tile
 
 using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t);
 constexpr int kColumns = 3;
-// Indexed by the number of activation rows: 1 and 2 are decode's (prefetching), 3 prefill's.
+// Indexed by the number of activation rows: 1 and 2 are decode's (q4_0's prefetching), 3 prefill's.
 constexpr TileKernel kQ4Kernels[kColumns + 1] = {nullptr, q4_tile_kernel<1, true>, q4_tile_kernel<2, true>, q4_tile_kernel<3, false>};
 constexpr TileKernel kQ8Kernels[kColumns + 1] = {nullptr, q8_row_kernel, q8_tile_kernel<2>, q8_tile_kernel<3>};
 
