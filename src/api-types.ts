@@ -23,6 +23,17 @@ export interface ModelLoadOptions {
    */
   vnniKernel?: boolean;
   /**
+   * Where the weights repacked for our kernels are kept between loads: a directory, or false for
+   * no cache. A load that finds a file made from the same model file (same path, size and
+   * modification time), the same weights and for the same kernels maps it instead of repacking,
+   * after checking a hash of its contents; otherwise it repacks and writes the file for the next
+   * load (about the size of the text model: 1.4 GB for q8_0). Default: the directory in
+   * MOONDREAM_PACKED_CACHE_DIR, else `$XDG_CACHE_HOME/moondream-ggml/packed`, else
+   * `~/.cache/moondream-ggml/packed`. MOONDREAM_DISABLE_PACKED_CACHE=1 forces false.
+   * `model.info().packedCache` tells what the load did.
+   */
+  packedWeightCache?: string | false;
+  /**
    * Diagnostics: run every graph one op at a time and add up each op's time, to see where the time
    * goes (`takeOpProfile()`). Answers are unchanged; each op costs a thread wake-up more, so leave
    * it off in production. Default false.

@@ -63,6 +63,12 @@ export interface ModelInfo {
   threads: number;
   /** Bytes of the shared vision encoder's compute buffers (0 until the first image is encoded). */
   visionComputeBytes: number;
+  /**
+   * What the packed-weight cache (`packedWeightCache`) did for each file at load: '' when unused
+   * (no cache, or no weights packed for our kernels), 'loaded <file>', 'written <file> (<why no
+   * earlier file was used>)' or 'not written: <why>'.
+   */
+  packedCache: { text: string; vision: string };
 }
 
 // ---- src/gguf/types.ts -------------------------------------------------------------------------
@@ -185,6 +191,8 @@ export interface NativeLoadOptions {
   /** LoadParams::repack_weights / vnni_kernel (native/include/moondream.h). */
   repackWeights?: boolean;
   vnniKernel?: boolean;
+  /** LoadParams::packed_cache_dir: '' for none. */
+  packedCacheDir?: string;
   /** LoadParams::profile_ops. */
   profileOps?: boolean;
 }

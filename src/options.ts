@@ -1,5 +1,8 @@
 // Option validation for the public API: every option is checked in TypeScript, with messages of
 // the form "Expected X for Y but received Z", before anything crosses into C++.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
 import type { SamplingOptions } from './api-types.js';
 import { invalidArgument } from './errors.js';
 import type { NativeLoadOptions, NativeSessionOptions } from './native-types.js';
@@ -121,6 +124,11 @@ export function modelLoadOptions(o: Record<string, unknown>): NativeLoadOptions 
   const repackWeights = optionalBoolean(o.repackWeights, 'options.repackWeights');
   const vnniKernel = optionalBoolean(o.vnniKernel, 'options.vnniKernel');
   const profileOps = optionalBoolean(o.profileOps, 'options.profileOps');
+  const cache = o.packedWeightCache;
+  if (cache !== undefined && cache !== false && (typeof cache !== 'string' || cache === '')) {
+    throw invalidArgument('options.packedWeightCache', 'a directory path or false', cache);
+  }
+  out.packedCacheDir = cache === false ? '' : cache === undefined ? defaultPackedCacheDir() : resolve(cache);
   if (threads !== undefined) out.threads = threads;
   if (repackWeights !== undefined) out.repackWeights = repackWeights;
   if (vnniKernel !== undefined) out.vnniKernel = vnniKernel;
@@ -134,4 +142,12 @@ export function pieceCallback(o: Record<string, unknown>): ((piece: string) => v
   const onToken = optionalFunction<(piece: string) => void>(o.onToken, 'options.onToken');
   if (onPiece && onToken) throw invalidArgument('options.onToken', 'nothing when options.onPiece is given (onToken is its old name)', onToken);
   return onPiece ?? onToken;
+}
+
+/** Where packed weights are cached when `packedWeightCache` is not given (ModelLoadOptions). */
+export function defaultPackedCacheDir(): string {
+  const fromEnv = process.env.MOONDREAM_PACKED_CACHE_DIR;
+  if (fromEnv) return resolve(fromEnv);
+  const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cacheHome, 'moondream-ggml', 'packed');
 }

@@ -41,6 +41,10 @@ Napi::Object model_info_to_js(Napi::Env env, const ModelInfo & info) {
     out.Set("repackedBytes", Napi::Number::New(env, double(info.repacked_bytes)));
     out.Set("threads", info.threads);
     out.Set("visionComputeBytes", Napi::Number::New(env, double(info.vision_compute_bytes)));
+    Napi::Object packed_cache = Napi::Object::New(env);
+    packed_cache.Set("text", info.text_packed_cache);
+    packed_cache.Set("vision", info.vision_packed_cache);
+    out.Set("packedCache", packed_cache);
     if (!info.has_vision) {
         out.Set("vision", env.Null());
         return out;

@@ -135,6 +135,11 @@ struct LoadParams {
     // (elsewhere this does nothing). false leaves them to ggml's kernels. The environment variable
     // MOONDREAM_DISABLE_VNNI_MATRIX (any value) overrides this to false.
     bool vnni_kernel = true;
+    // Where the weights repacked for our kernels are kept between loads, one file per model file,
+    // CPU layout and path (packed_cache.h): a load that finds a matching file maps it instead of
+    // repacking. Empty: no cache (every load repacks). The environment variable
+    // MOONDREAM_DISABLE_PACKED_CACHE (any value) overrides this to empty.
+    std::string packed_cache_dir;
     // Diagnostics: every graph computes node by node and each op's time is added up (take_op_profile).
     // Results are unchanged; each node costs a thread-pool wake-up more.
     bool profile_ops = false;
@@ -148,6 +153,10 @@ struct ModelInfo {
     VisionProfile vision_profile;
     size_t mapped_bytes = 0;
     size_t repacked_bytes = 0;  // weights copied into repacked layouts at load (ggml's and our VNNI kernel's)
+    // What the packed-weight cache did for each file at load (MatmulWeights::packed_cache_use):
+    // "" when unused, "loaded <file>", "written <file> (<why>)" or "not written: <why>".
+    std::string text_packed_cache;
+    std::string vision_packed_cache;
     int threads = 0;            // the compute pool's threads
     size_t vision_compute_bytes = 0;  // the shared vision encoder's buffers (0 until the first image)
 };

@@ -4,10 +4,12 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <string>
 #include <thread>
 
 #include "gelu_table.h"
 #include "graph_ops.h"
+#include "packed_cache.h"
 #include "try.h"
 
 namespace moondream {
@@ -29,6 +31,7 @@ WeightPlacement weight_placement(const LoadParams & params) {
     WeightPlacement placement;
     placement.ggml_repack = params.repack_weights && std::getenv("MOONDREAM_DISABLE_REPACK") == nullptr;
     placement.vnni_kernel = params.vnni_kernel && std::getenv("MOONDREAM_DISABLE_VNNI_MATRIX") == nullptr;
+    if (std::getenv("MOONDREAM_DISABLE_PACKED_CACHE") == nullptr) placement.packed_cache_dir = params.packed_cache_dir;
     return placement;
 }
 
@@ -55,9 +58,45 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
         offsets[i] = total;
         total += (VnniMatrix::packed_bytes(ours[i]) + 63) / 64 * 64;
     }
-    if (total > 0) {
+    const size_t workers = std::min<size_t>(ours.size(), std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8));
+
+    // A cache file from an earlier load, when one matches: mapped, nothing packed.
+    PackedCacheKey key;
+    std::string cache_path;
+    std::string why_missed;
+    if (total > 0 && !placement.packed_cache_dir.empty()) {
+        key.source_path = file.path();
+        key.layout = VnniMatrix::layout_fingerprint();
+        key.data_bytes = total;
+        for (size_t i = 0; i < ours.size(); ++i) {
+            const ggml_tensor * w = ours[i];
+            key.manifest += std::string(ggml_get_name(w)) + " " + ggml_type_name(w->type) + " " + std::to_string(w->ne[0]) + " " +
+                            std::to_string(w->ne[1]) + " " + std::to_string(w->nb[1]) + " " + std::to_string(offsets[i]) + "\n";
+        }
+        cache_path = packed_cache_path(placement.packed_cache_dir, key);
+        if (std::optional<MappedFile> cached = map_packed_cache(cache_path, key, int(workers), why_missed)) {
+            const uint8_t * data = cached->data() + packed_cache_data_offset();
+            for (size_t i = 0; i < ours.size(); ++i) {
+                if (auto matrix = VnniMatrix::adopt(ours[i], data + offsets[i])) vnni_.emplace(ours[i], std::move(matrix));
+            }
+            packed_file_ = std::move(cached);
+            cache_use_ = "loaded " + cache_path;
+            return std::nullopt;
+        }
+    }
+
+    // Packed straight into a new cache file where one can be made, else into memory of our own.
+    std::string why_no_writer;
+    std::optional<PackedCacheWriter> writer =
+        cache_path.empty() ? std::nullopt : PackedCacheWriter::create(placement.packed_cache_dir, cache_path, key, why_no_writer);
+    if (!cache_path.empty() && !writer) cache_use_ = "not written: " + why_no_writer;
+    uint8_t * packed_base = nullptr;
+    if (writer) {
+        packed_base = writer->data();
+    } else if (total > 0) {
         packed_memory_ = map_anonymous_huge(total);
         if (!packed_memory_) return Error{ErrorCode::out_of_memory, "not enough memory to repack the weights of '" + file.path() + "'"};
+        packed_base = packed_memory_.get();
     }
     std::vector<std::unique_ptr<VnniMatrix>> packed(ours.size());
     std::atomic<size_t> next{0};
@@ -67,7 +106,7 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
             try {
                 // Read with pread, never faulted in through the mapping; should that fail, through it.
                 const ggml_tensor * w = ours[i];
-                uint8_t * into = packed_memory_.get() + offsets[i];
+                uint8_t * into = packed_base + offsets[i];
                 packed[i] = VnniMatrix::pack_into(w, into, [&](int64_t first, int64_t count, uint8_t * out) {
                     return file.read_tensor_bytes(w, size_t(first) * w->nb[1], size_t(count) * w->nb[1], out);
                 });
@@ -82,15 +121,24 @@ Status MatmulWeights::place(WeightFile & file, const std::vector<ggml_tensor *> 
             }
         }
     };
-    const size_t workers = std::min<size_t>(ours.size(), std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8));
     std::vector<std::thread> threads;
     for (size_t i = 1; i < workers; ++i) threads.emplace_back(work);
     work();
     for (std::thread & t : threads) t.join();
     if (out_of_memory) return Error{ErrorCode::out_of_memory, "not enough memory to repack the weights of '" + file.path() + "'"};
     // pack() re-checks supports(); a weight it declined stays with ggml, mapped in place.
+    bool all_packed = true;
     for (size_t i = 0; i < ours.size(); ++i) {
         if (packed[i]) vnni_.emplace(ours[i], std::move(packed[i]));
+        else all_packed = false;
+    }
+    // For the next load. A failure to write costs this load nothing but the attempt.
+    if (writer) {
+        std::string why_not;
+        if (!all_packed) cache_use_ = "not written: a weight could not be packed";
+        else if (writer->commit(int(workers), why_not)) cache_use_ = "written " + cache_path + " (" + why_missed + ")";
+        else cache_use_ = "not written: " + why_not;
+        packed_file_ = writer->take_mapping();
     }
     return std::nullopt;
 }

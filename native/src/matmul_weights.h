@@ -5,11 +5,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "moondream.h"
 #include "f16_matrix.h"
+#include "mapped_file.h"
 #include "memory_pages.h"
 #include "vnni_matrix.h"
 #include "weight_file.h"
@@ -20,11 +23,13 @@ namespace moondream {
 struct WeightPlacement {
     bool ggml_repack = true;  // ggml's CPU_REPACK layouts
     bool vnni_kernel = true;  // our VNNI kernel's tiles (where the CPU has AVX-512 VNNI)
+    std::string packed_cache_dir;  // where our tiles are cached between loads (packed_cache.h); empty: nowhere
 };
 
 // LoadParams' choices with the documented environment overrides applied: MOONDREAM_DISABLE_REPACK
 // and MOONDREAM_DISABLE_VNNI_MATRIX (any value) turn the layout off whatever the params say, so a
-// deployment can rule out a kernel without changing the program.
+// deployment can rule out a kernel without changing the program; MOONDREAM_DISABLE_PACKED_CACHE
+// turns the packed-weight cache off.
 WeightPlacement weight_placement(const LoadParams & params);
 
 class MatmulWeights {
@@ -46,11 +51,18 @@ public:
                                     const std::vector<float> & table) const;
 
     size_t packed_bytes() const;
+    // What the packed-weight cache did at place(): "" (not used: no directory, or nothing of ours
+    // to pack), "loaded <file>", "written <file> (<why the earlier one was not used>)" or
+    // "not written: <why>".
+    const std::string & packed_cache_use() const { return cache_use_; }
 
 private:
     // One mapping in huge pages holds every packed weight (its size in one place, not a partial
     // 2 MiB page of 4 KiB faults per tensor); the matrices point into it.
     AnonymousPages packed_memory_;
+    // Or the same bytes mapped from a cache file (packed_cache.h).
+    std::optional<MappedFile> packed_file_;
+    std::string cache_use_;
     std::unordered_map<const ggml_tensor *, std::unique_ptr<VnniMatrix>> vnni_;
     std::unordered_map<const ggml_tensor *, std::unique_ptr<F16Matrix>> f16_;
 };

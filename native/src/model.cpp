@@ -43,6 +43,7 @@ ModelInfo describe_model(const Model & model) {
     info.mapped_bytes = model.text->file->mapped_bytes();
     info.repacked_bytes = model.text->file->repacked_bytes() + model.text->matmuls.packed_bytes();
     info.threads = model.compute->threads();
+    info.text_packed_cache = model.text->matmuls.packed_cache_use();
     if (model.vision) {
         info.has_vision = true;
         info.vision = model.vision->hp;
@@ -50,6 +51,7 @@ ModelInfo describe_model(const Model & model) {
         info.mapped_bytes += model.vision->file->mapped_bytes();
         info.repacked_bytes += model.vision->file->repacked_bytes() + model.vision->matmuls.packed_bytes();
         info.vision_compute_bytes = model.vision_encoder.compute_bytes.load();
+        info.vision_packed_cache = model.vision->matmuls.packed_cache_use();
     }
     return info;
 }

@@ -428,21 +428,59 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack(const ggml_tensor * weight, const R
     return packed;
 }
 
-std::unique_ptr<VnniMatrix> VnniMatrix::pack_into(const ggml_tensor * weight, uint8_t * into, const RowReader & read) {
+std::unique_ptr<VnniMatrix> VnniMatrix::adopt(const ggml_tensor * weight, const uint8_t * packed_data) {
     if (!supports(weight)) return nullptr;
-    std::unique_ptr<VnniMatrix> packed(new VnniMatrix());
-    packed->type_ = weight->type;
-    packed->k_ = weight->ne[0];
-    packed->n_ = weight->ne[1];
-    packed->avx2_ = process_kernels() == Kernels::avx2;
-    const Format f = format_of(weight->type, packed->avx2_);
-    const int64_t nb = packed->k_ / kBlock;
-    packed->tile_bytes_ = size_t(nb) * (kBlockScaleBytes + f.packed_block);
-    const int64_t tiles = packed->n_ / kRows;
-    packed->bytes_ = packed_bytes(weight);
-    packed->data_ = into;
+    std::unique_ptr<VnniMatrix> matrix(new VnniMatrix());
+    matrix->type_ = weight->type;
+    matrix->k_ = weight->ne[0];
+    matrix->n_ = weight->ne[1];
+    matrix->avx2_ = process_kernels() == Kernels::avx2;
+    const Format f = format_of(weight->type, matrix->avx2_);
+    matrix->tile_bytes_ = size_t(matrix->k_ / kBlock) * (kBlockScaleBytes + f.packed_block);
+    matrix->bytes_ = packed_bytes(weight);
+    matrix->data_ = packed_data;
     // Read at every load, like MOONDREAM_DISABLE_VNNI_MATRIX.
-    packed->use_amx_ = !packed->avx2_ && amx::cpu_choice().chosen;
+    matrix->use_amx_ = !matrix->avx2_ && amx::cpu_choice().chosen;
+    return matrix;
+}
+
+uint64_t VnniMatrix::layout_fingerprint() {
+    // Pack a small made-up q8_0 and q4_0 weight (2 tiles of 64 k) and hash the bytes, so that any
+    // change to the tiles' layout or to which kernels this process packs for changes the value.
+    uint64_t h = 0xcbf29ce484222325ull ^ uint64_t(process_kernels());
+    for (ggml_type type : {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0}) {
+        constexpr int64_t k = 2 * kBlock, n = 2 * kRows;
+        ggml_tensor w{};
+        w.type = type;
+        w.ne[0] = k;
+        w.ne[1] = n;
+        w.ne[2] = w.ne[3] = 1;
+        w.nb[0] = ggml_type_size(type);
+        w.nb[1] = ggml_row_size(type, k);
+        w.nb[2] = w.nb[3] = w.nb[1] * size_t(n);
+        std::vector<uint8_t> source(w.nb[1] * size_t(n));
+        uint32_t state = 12345;
+        for (uint8_t & byte : source) byte = uint8_t((state = state * 1103515245u + 12345u) >> 16);
+        // Block scales: small finite f16 values (the packers may convert them).
+        const size_t block = ggml_type_size(type);
+        for (size_t at = 0; at + block <= source.size(); at += block) {
+            source[at] = uint8_t(at);
+            source[at + 1] = 0x2c;
+        }
+        w.data = source.data();
+        if (!supports(&w)) continue;
+        std::vector<uint8_t> out(packed_bytes(&w));
+        if (!pack_into(&w, out.data())) continue;
+        for (uint8_t byte : out) h = (h ^ byte) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+std::unique_ptr<VnniMatrix> VnniMatrix::pack_into(const ggml_tensor * weight, uint8_t * into, const RowReader & read) {
+    std::unique_ptr<VnniMatrix> packed = adopt(weight, into);
+    if (!packed) return nullptr;
+    const int64_t nb = packed->k_ / kBlock;
+    const int64_t tiles = packed->n_ / kRows;
 #if MOONDREAM_VNNI_MATRIX
     // Read, the source comes in chunks of tiles small enough to stay in L2 until packed.
     constexpr int64_t kChunkTiles = 16;
@@ -456,7 +494,7 @@ std::unique_ptr<VnniMatrix> VnniMatrix::pack_into(const ggml_tensor * weight, ui
         }
         for (int64_t t = 0; t < count; ++t) {
             (packed->avx2_ ? avx2_int8::pack_tile : pack_tile)(rows + size_t(t * kRows) * weight->nb[1], weight->nb[1], weight->type, nb,
-                      packed->data_ + size_t(t0 + t) * packed->tile_bytes_);
+                      into + size_t(t0 + t) * packed->tile_bytes_);
         }
     }
 #endif

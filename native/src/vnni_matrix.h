@@ -46,6 +46,13 @@ public:
     // (a model packs all its weights into one mapping: MatmulWeights).
     static std::unique_ptr<VnniMatrix> pack_into(const ggml_tensor * weight, uint8_t * into, const RowReader & read = {});
     static size_t packed_bytes(const ggml_tensor * weight);
+    // A matrix over `packed_data`, bytes that pack_into() wrote for this weight in a process that
+    // packs for the same kernels (a packed-weight cache file, packed_cache.h); they must outlive it.
+    static std::unique_ptr<VnniMatrix> adopt(const ggml_tensor * weight, const uint8_t * packed_data);
+    // Changes whenever packed bytes would: with the tiles' layout in the code or with the kernels
+    // this process packs for (AVX-512 VNNI or AVX2). Packed bytes stored with one value are only
+    // valid in a process that computes the same value.
+    static uint64_t layout_fingerprint();
 
     int64_t k() const { return k_; }
     int64_t n() const { return n_; }
@@ -94,7 +101,7 @@ private:
     // weights lingered in RSS while the next one loaded).
     AnonymousPages storage_;  // empty when packed into memory of the caller's (pack_into)
     size_t bytes_ = 0;
-    uint8_t * data_ = nullptr;  // 64-byte aligned
+    const uint8_t * data_ = nullptr;  // 64-byte aligned
     bool use_amx_ = false;      // amx::cpu_choice() when packed
     bool avx2_ = false;         // packed for the AVX2 kernels: no AVX-512 VNNI in this process
     mutable std::atomic<int64_t> next_pair_{0};
