@@ -8,7 +8,8 @@
 // kernels off), as on a CPU that lacks it. Writes bench.md, bench.json and bench.png into --out (default ./bench-results) and
 // prints the markdown (or, with --json, the JSON).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TextType } from '../src/convert/quant-types.js';
@@ -70,8 +71,8 @@ if (isa === 'avx2') {
 }
 const childScript = fileURLToPath(new URL('./bench/child.js', import.meta.url));
 
-async function ours(job: ChildJob): Promise<ChildResult & { wallMs: number }> {
-  const run = await runMeasured(process.execPath, [childScript, JSON.stringify(job)], { env: childEnv });
+async function ours(job: ChildJob, env: NodeJS.ProcessEnv = {}): Promise<ChildResult & { wallMs: number }> {
+  const run = await runMeasured(process.execPath, [childScript, JSON.stringify(job)], { env: { ...childEnv, ...env } });
   if (run.status !== 0) throw new Error(`our ${job.kind} measurement failed (exit ${run.status}):\n${run.stderr.split('\n').slice(-20).join('\n')}`);
   return { ...(JSON.parse(run.stdout) as ChildResult), wallMs: run.wallMs };
 }
@@ -117,7 +118,29 @@ if (stages.has('vision') || stages.has('answer')) {
   for (const type of types) {
     const pair = await pairOf(type);
     const row: NonNullable<BenchReport['answer']>[number] = { type, ours: [], llamaCpp: { off: [], on: [] } };
+    // The packed-weight cache: a first load packs the weights and writes them (into a folder of
+    // this run's, so it always writes); a load with the cache off repacks as every load did
+    // before it; and the default cache is filled, so that the timed runs below load from it, as
+    // every load after the first does.
+    const loadOnly = async (env: NodeJS.ProcessEnv) => {
+      const r = await ours({ kind: 'load', ...pair, threads }, env);
+      if (r.kind !== 'load') throw new Error('unexpected child result');
+      return r.result;
+    };
+    const scratchCache = mkdtempSync(join(tmpdir(), 'moondream-bench-packed-'));
+    try {
+      log(`answer ${type}: a first load, packing into a new packed-weight cache ...`);
+      const first = await loadOnly({ MOONDREAM_PACKED_CACHE_DIR: scratchCache });
+      const loads: NonNullable<typeof row.loads> = { firstMs: first.loadMs, first: first.packedCache, uncachedMs: [] };
+      row.loads = loads;
+    } finally {
+      rmSync(scratchCache, { recursive: true, force: true });
+    }
+    log(`answer ${type}: filling the default packed-weight cache if needed ...`);
+    await loadOnly({});
     for (let i = 0; i < runs; i++) {
+      log(`answer ${type}, run ${i + 1}/${runs}: ours, loading with the packed-weight cache off ...`);
+      row.loads!.uncachedMs.push((await loadOnly({ MOONDREAM_DISABLE_PACKED_CACHE: '1' })).loadMs);
       // Alternating, so a change of the machine's load between runs hits both sides alike.
       log(`answer ${type}, run ${i + 1}/${runs}: ours (fresh process) ...`);
       const mine = await ours({ kind: 'answer', ...pair, image, threads, maxTokens: answerTokens });

@@ -13,8 +13,11 @@ export type ChildJob =
   | { kind: 'vision'; text: string; mmproj: string; threads: number; reps: number }
   | { kind: 'answer'; text: string; mmproj: string; image: string; threads: number; maxTokens: number }
   | { kind: 'served'; text: string; mmproj: string; earlierImage: string; image: string; threads: number; maxTokens: number }
-  | { kind: 'profile'; text: string; mmproj: string; image: string; threads: number; maxTokens: number };
+  | { kind: 'profile'; text: string; mmproj: string; image: string; threads: number; maxTokens: number }
+  | { kind: 'load'; text: string; mmproj: string; threads: number };
 
+/** A load of the pair and nothing else, and what the packed-weight cache did in it. */
+export interface LoadChildResult { loadMs: number; packedCache: string }
 export interface TextChildResult { loadMs: number; prefillMs: number; decodeMs: number; decodeSteps: number }
 export interface VisionChildResult { loadMs: number; warmupMs: number; encodeMs: number[] }
 /** One answer with every graph run op by op (profileOps): where its time goes. */
@@ -25,6 +28,7 @@ export type ChildResult = (
   | { kind: 'answer'; result: AnswerTimings }
   | { kind: 'served'; result: ServedTimings }
   | { kind: 'profile'; result: ProfileChildResult }
+  | { kind: 'load'; result: LoadChildResult }
 ) & {
   peakRssBytes: number;
   /** The CPU features the loaded addon's ggml uses (the avx2 mode checks that AVX-512 is off). */
@@ -48,6 +52,15 @@ async function textJob(job: Extract<ChildJob, { kind: 'text' }>): Promise<TextCh
   } finally {
     md.dispose();
   }
+}
+
+async function loadJob(job: Extract<ChildJob, { kind: 'load' }>): Promise<LoadChildResult> {
+  const start = performance.now();
+  const md = await Moondream.load({ text: job.text, mmproj: job.mmproj }, { threads: job.threads });
+  const loadMs = performance.now() - start;
+  const packedCache = md.info.packedCache.text;
+  md.dispose();
+  return { loadMs, packedCache };
 }
 
 async function visionJob(job: Extract<ChildJob, { kind: 'vision' }>): Promise<VisionChildResult> {
@@ -99,6 +112,7 @@ const common = () => ({
 let out: ChildResult;
 if (job.kind === 'text') out = { kind: 'text', result: await textJob(job), ...common() };
 else if (job.kind === 'vision') out = { kind: 'vision', result: await visionJob(job), ...common() };
+else if (job.kind === 'load') out = { kind: 'load', result: await loadJob(job), ...common() };
 else if (job.kind === 'profile') out = { kind: 'profile', result: await profileJob(job), ...common() };
 else if (job.kind === 'answer') out = { kind: 'answer', result: await answerTimings(job, job.image, job.threads, job.maxTokens), ...common() };
 else if (job.kind === 'served') out = { kind: 'served', result: await servedTimings(job, job.earlierImage, job.image, job.threads, job.maxTokens), ...common() };

@@ -27,6 +27,11 @@ export interface AnswerMeasurement {
   /** Per run, a request on a model that has served one before (absent in older reports). */
   oursServed?: ServedTimings[];
   llamaCpp: FaPair<MtmdRun[]>;
+  /**
+   * Loads beside the timed runs (whose loads map the packed-weight cache): a first load that packs
+   * the weights and writes the cache, and per run a load with the cache off (absent in older reports).
+   */
+  loads?: { firstMs: number; first: string; uncachedMs: number[] };
 }
 
 export interface BenchReport {
@@ -255,6 +260,18 @@ export function renderReport(r: BenchReport): Rendered {
     } else {
       judge(`image + question + 32 tokens, fresh process, ${a.type} (AVX2)`, '≥ 1x llama-mtmd-cli', ratioText(theirs.wall.value / ours.wallMs), theirs.wall.value / ours.wallMs >= 1);
       judge(`the same on a loaded model, ${a.type} (AVX2)`, '≥ 1x llama.cpp', ratioText(theirs.request.value / ours.requestMs), theirs.request.value / ours.requestMs >= 1);
+    }
+  }
+  const withLoads = (r.answer ?? []).filter((a) => a.loads);
+  if (withLoads.length) {
+    say();
+    say('Load to ready by the packed-weight cache (`packedWeightCache`): the timed runs above load the weights packed for our kernels from the cache file an earlier load wrote; ' +
+      'with the cache off every load packs them again; the first load of a model file packs them straight into a new cache file.');
+    say();
+    say('| | cache present (the runs above) s | cache off s | first load, writing the cache s |');
+    say('|---|---|---|---|');
+    for (const a of withLoads) {
+      say(`| moondream-ggml ${a.type} | ${spread(a.ours.map((x) => x.loadMs), 2, 1000)} | ${spread(a.loads!.uncachedMs, 2, 1000)} | ${seconds(a.loads!.firstMs)}${a.loads!.first.startsWith('written') ? '' : ` (the cache was ${a.loads!.first || 'not used'})`} |`);
     }
   }
   if (answerSummary.length) {
