@@ -30,7 +30,8 @@ export interface ModelLoadOptions {
    * load (about the size of the text model: 1.4 GB for q8_0). Default: the directory in
    * MOONDREAM_PACKED_CACHE_DIR, else `$XDG_CACHE_HOME/moondream-ggml/packed`, else
    * `~/.cache/moondream-ggml/packed`. MOONDREAM_DISABLE_PACKED_CACHE=1 forces false.
-   * `model.info().packedCache` tells what the load did.
+   * `md.info.packedCache` tells what the load did. The hash guards against damage, not against
+   * a forger: use a directory only this user can write (the default is one).
    */
   packedWeightCache?: string | false;
   /**
