@@ -104,6 +104,21 @@ const report: BenchReport = {
   probe: summarizeProbes(probes),
 };
 
+/** A load of `type`'s pair and nothing else, in a fresh process with `env` added. */
+async function loadOnly(type: TextType, env: NodeJS.ProcessEnv) {
+  const r = await ours({ kind: 'load', ...(await pairOf(type)), threads }, env);
+  if (r.kind !== 'load') throw new Error('unexpected child result');
+  return r.result;
+}
+
+// Every timed run of ours loads the weights packed for our kernels from the default packed-weight
+// cache, as every load after a model file's first does: fill it first, or the first run of a stage
+// would pack and write it (and the writes' page-cache faults and writeback would land in its figures).
+for (const type of types) {
+  log(`moondream-ggml ${type}: filling the default packed-weight cache if needed ...`);
+  await loadOnly(type, {});
+}
+
 if (stages.has('vision')) {
   const type = types[0]!;
   const pair = await pairOf(type);
@@ -119,28 +134,21 @@ if (stages.has('vision') || stages.has('answer')) {
     const pair = await pairOf(type);
     const row: NonNullable<BenchReport['answer']>[number] = { type, ours: [], llamaCpp: { off: [], on: [] } };
     // The packed-weight cache: a first load packs the weights and writes them (into a folder of
-    // this run's, so it always writes); a load with the cache off repacks as every load did
-    // before it; and the default cache is filled, so that the timed runs below load from it, as
-    // every load after the first does.
-    const loadOnly = async (env: NodeJS.ProcessEnv) => {
-      const r = await ours({ kind: 'load', ...pair, threads }, env);
-      if (r.kind !== 'load') throw new Error('unexpected child result');
-      return r.result;
-    };
+    // this run's, so it always writes), and a load with the cache off repacks as every load did
+    // before it. The timed runs load from the default cache (filled above), as every load after
+    // the first does.
     const scratchCache = mkdtempSync(join(tmpdir(), 'moondream-bench-packed-'));
     try {
       log(`answer ${type}: a first load, packing into a new packed-weight cache ...`);
-      const first = await loadOnly({ MOONDREAM_PACKED_CACHE_DIR: scratchCache });
+      const first = await loadOnly(type, { MOONDREAM_PACKED_CACHE_DIR: scratchCache });
       const loads: NonNullable<typeof row.loads> = { firstMs: first.loadMs, first: first.packedCache, uncachedMs: [] };
       row.loads = loads;
     } finally {
       rmSync(scratchCache, { recursive: true, force: true });
     }
-    log(`answer ${type}: filling the default packed-weight cache if needed ...`);
-    await loadOnly({});
     for (let i = 0; i < runs; i++) {
       log(`answer ${type}, run ${i + 1}/${runs}: ours, loading with the packed-weight cache off ...`);
-      row.loads!.uncachedMs.push((await loadOnly({ MOONDREAM_DISABLE_PACKED_CACHE: '1' })).loadMs);
+      row.loads!.uncachedMs.push((await loadOnly(type, { MOONDREAM_DISABLE_PACKED_CACHE: '1' })).loadMs);
       // Alternating, so a change of the machine's load between runs hits both sides alike.
       log(`answer ${type}, run ${i + 1}/${runs}: ours (fresh process) ...`);
       const mine = await ours({ kind: 'answer', ...pair, image, threads, maxTokens: answerTokens });
