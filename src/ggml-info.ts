@@ -31,7 +31,8 @@ export interface CpuBackendInfo {
 export interface KernelChoice {
   /**
    * 'vnni_matrix': q8_0/q4_0 matmuls with AVX-512 VNNI (native/src/vnni_matrix.h); 'f16_matrix': f16
-   * matmuls with AVX-512 (f16_matrix.h); 'vision_attention' (vision_attention.h); 'decode_attention'
+   * matmuls with AVX-512 (f16_matrix.h); 'bf16_matrix': bf16 matmuls (a bf16 mmproj) with AVX-512 BF16
+   * (avx512_bf16_gemm.h; MOONDREAM_DISABLE_BF16_MATRIX=1 widens them to f32 instead); 'vision_attention' (vision_attention.h); 'decode_attention'
    * (decode_attention.h); 'prefill_attention' (prefill_attention.h); 'gelu_table': the text model's
    * fast GELU, vectorised (gelu_table.h). Each needs MOONDREAM_CPU_LEVEL at avx512 or above (or unset);
    * 'amx_matrix' needs amx. Their AVX2 counterparts, chosen where the AVX-512 kernel cannot run and

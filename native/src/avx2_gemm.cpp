@@ -44,16 +44,25 @@ MD_TARGET __attribute__((always_inline)) inline void transpose8(__m256 r[8]) {
 }
 
 MD_TARGET inline __m256 load8(const GemmWeights & w, int64_t row, int64_t k0) {
-    if (w.half) {
+    if (w.format == WeightFormat::f16) {
         const auto * src = static_cast<const ggml_fp16_t *>(w.data) + size_t(row) * w.stride + size_t(k0);
         return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(src)));
+    }
+    if (w.format == WeightFormat::bf16) {  // the top half of an f32: widening is a shift
+        const auto * src = static_cast<const uint16_t *>(w.data) + size_t(row) * w.stride + size_t(k0);
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(src))), 16));
     }
     return _mm256_loadu_ps(static_cast<const float *>(w.data) + size_t(row) * w.stride + size_t(k0));
 }
 
 float value_at(const GemmWeights & w, int64_t row, int64_t kk) {
-    return w.half ? ggml_fp16_to_fp32(static_cast<const ggml_fp16_t *>(w.data)[size_t(row) * w.stride + size_t(kk)])
-                  : static_cast<const float *>(w.data)[size_t(row) * w.stride + size_t(kk)];
+    const size_t at = size_t(row) * w.stride + size_t(kk);
+    switch (w.format) {
+        case WeightFormat::f16: return ggml_fp16_to_fp32(static_cast<const ggml_fp16_t *>(w.data)[at]);
+        case WeightFormat::bf16: return ggml_bf16_to_fp32(static_cast<const ggml_bf16_t *>(w.data)[at]);
+        case WeightFormat::f32: break;
+    }
+    return static_cast<const float *>(w.data)[at];
 }
 
 // Weight rows [n0, n0 + 16) x k [k0, k0 + kc) -> f32 [kc][16]; rows past n and k past the rows'

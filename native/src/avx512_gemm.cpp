@@ -12,7 +12,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
-#include "avx512_math.h"
+#include "avx512_tile.h"
 #define MOONDREAM_AVX512_GEMM 1
 #define MD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl")))
 #endif
@@ -26,42 +26,14 @@ constexpr int64_t kPanelsPerBlock = 8;  // weight panels converted together: 512
 
 #if MOONDREAM_AVX512_GEMM
 
-// 16 rows of 16 floats -> 16 columns: r[i] holds row i, afterwards r[j] holds column j.
-MD_TARGET __attribute__((always_inline)) inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    // r[4g + j], 128-bit lane q: rows 4g..4g+3 of column 4q + j.
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    for (int i = 0; i < 4; ++i) {
-        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xDD);
-        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xDD);
-    }
-    for (int i = 0; i < 4; ++i) {
-        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
-        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xDD);
-    }
-}
-
-MD_TARGET inline __mmask16 first_lanes(int64_t count) {
-    return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1);
-}
-
 MD_TARGET inline __m512 load_row(const WeightRows & w, int64_t row, int64_t k0, __mmask16 mask) {
-    if (w.half) {
+    if (w.format == WeightFormat::f16) {
         const auto * src = static_cast<const ggml_fp16_t *>(w.data) + size_t(row) * w.stride + size_t(k0);
         return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, src));
+    }
+    if (w.format == WeightFormat::bf16) {  // the top half of an f32: widening is a shift
+        const auto * src = static_cast<const uint16_t *>(w.data) + size_t(row) * w.stride + size_t(k0);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, src)), 16));
     }
     return _mm512_maskz_loadu_ps(mask, static_cast<const float *>(w.data) + size_t(row) * w.stride + size_t(k0));
 }
@@ -89,20 +61,7 @@ template <int NV>
 MD_TARGET void tile(const float * a, const float * w, int64_t kc, float * c, size_t ldc, int rows, __mmask16 last, bool first,
                     const float * bias, bool gelu) {
     __m512 acc[kRowsPerPanel][NV];
-    if (first) {
-        for (int v = 0; v < NV; ++v) {
-            const __mmask16 mask = v == NV - 1 ? last : __mmask16(0xFFFF);
-            const __m512 b = bias != nullptr ? _mm512_maskz_loadu_ps(mask, bias + 16 * v) : _mm512_setzero_ps();
-            for (int i = 0; i < kRowsPerPanel; ++i) acc[i][v] = b;
-        }
-    } else {
-        for (int i = 0; i < kRowsPerPanel; ++i) {
-            for (int v = 0; v < NV; ++v) {
-                const __mmask16 mask = v == NV - 1 ? last : __mmask16(0xFFFF);
-                acc[i][v] = i < rows ? _mm512_maskz_loadu_ps(mask, c + size_t(i) * ldc + 16 * v) : _mm512_setzero_ps();
-            }
-        }
-    }
+    start_tile(acc, c, ldc, rows, last, first, bias);
     for (int64_t kk = 0; kk < kc; ++kk) {
         __m512 wv[NV];
         for (int v = 0; v < NV; ++v) wv[v] = _mm512_load_ps(w + kk * kPanelWidth + 16 * v);
@@ -112,20 +71,7 @@ MD_TARGET void tile(const float * a, const float * w, int64_t kc, float * c, siz
             for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(x, wv[v], acc[i][v]);
         }
     }
-    if (gelu) {
-        for (int i = 0; i < kRowsPerPanel; ++i) {
-            for (int v = 0; v < NV; ++v) acc[i][v] = gelu_erf(acc[i][v]);
-        }
-    }
-    for (int i = 0; i < rows; ++i) {
-        for (int v = 0; v < NV; ++v) {
-            if (v == NV - 1) {
-                _mm512_mask_storeu_ps(c + size_t(i) * ldc + 16 * v, last, acc[i][v]);
-            } else {
-                _mm512_storeu_ps(c + size_t(i) * ldc + 16 * v, acc[i][v]);
-            }
-        }
-    }
+    finish_tile(acc, c, ldc, rows, last, gelu);
 }
 
 MD_TARGET void pack_rows_avx512(const float * x, size_t stride, int64_t m, int64_t k, float scale, float * packed, int ith, int nth) {

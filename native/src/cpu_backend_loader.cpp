@@ -237,7 +237,7 @@ Result<const CpuBackendApi *> cpu_backend_api() {
 CpuBackendReport cpu_backend_report() { return load_state().report; }
 
 std::vector<KernelReport> kernel_reports() {
-    return {VnniMatrix::cpu_choice(), VnniMatrix::avx2_cpu_choice(), amx::cpu_choice(), F16Matrix::cpu_choice(), F16Matrix::avx2_cpu_choice(), vision_attention_cpu_choice(), vision_attention_avx2_cpu_choice(), decode_attention_cpu_choice(), decode_attention_avx2_cpu_choice(), prefill_attention_cpu_choice(), prefill_attention_avx2_cpu_choice(), gelu_table_cpu_choice()};
+    return {VnniMatrix::cpu_choice(), VnniMatrix::avx2_cpu_choice(), amx::cpu_choice(), F16Matrix::cpu_choice(), F16Matrix::avx2_cpu_choice(), F16Matrix::bf16_cpu_choice(), vision_attention_cpu_choice(), vision_attention_avx2_cpu_choice(), decode_attention_cpu_choice(), decode_attention_avx2_cpu_choice(), prefill_attention_cpu_choice(), prefill_attention_avx2_cpu_choice(), gelu_table_cpu_choice()};
 }
 
 }  // namespace moondream

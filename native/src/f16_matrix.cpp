@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "avx2_gemm.h"
+#include "avx512_bf16_gemm.h"
 #include "avx512_gemm.h"
 
 namespace moondream {
@@ -15,13 +16,19 @@ void pack_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const F16Matrix *>(userdata);
     if (ith == 0) matrix->start_shared_multiply();
     const ggml_tensor * x = dst->src[0];
-    if (matrix->on_avx2()) {
-        avx2::pack_rows(static_cast<const float *>(x->data), x->nb[1] / sizeof(float), x->ne[1], x->ne[0], 1.0f, static_cast<float *>(dst->data), ith,
-                        nth);
-        return;
+    const auto * rows = static_cast<const float *>(x->data);
+    const size_t stride = x->nb[1] / sizeof(float);
+    switch (matrix->kernel()) {
+        case F16Matrix::Kernel::avx2:
+            avx2::pack_rows(rows, stride, x->ne[1], x->ne[0], 1.0f, static_cast<float *>(dst->data), ith, nth);
+            return;
+        case F16Matrix::Kernel::avx512:
+            avx512::pack_rows(rows, stride, x->ne[1], x->ne[0], 1.0f, static_cast<float *>(dst->data), ith, nth);
+            return;
+        case F16Matrix::Kernel::avx512_bf16:
+            avx512_bf16::pack_rows(rows, stride, x->ne[1], x->ne[0], static_cast<uint32_t *>(dst->data), ith, nth);
+            return;
     }
-    avx512::pack_rows(static_cast<const float *>(x->data), x->nb[1] / sizeof(float), x->ne[1], x->ne[0], 1.0f, static_cast<float *>(dst->data),
-                      ith, nth);
 }
 
 // src[0]: the packed activations; src[1]: the bias or nothing.
@@ -29,14 +36,14 @@ void multiply_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const F16Matrix *>(userdata);
     const float * bias = dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr;
     (void)ith;
-    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), false, nth);
+    matrix->multiply(dst->src[0]->data, dst->ne[1], bias, static_cast<float *>(dst->data), false, nth);
 }
 
 void multiply_gelu_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
     const auto * matrix = static_cast<const F16Matrix *>(userdata);
     const float * bias = dst->src[1] != nullptr ? static_cast<const float *>(dst->src[1]->data) : nullptr;
     (void)ith;
-    matrix->multiply(static_cast<const float *>(dst->src[0]->data), dst->ne[1], bias, static_cast<float *>(dst->data), true, nth);
+    matrix->multiply(dst->src[0]->data, dst->ne[1], bias, static_cast<float *>(dst->data), true, nth);
 }
 
 }  // namespace
@@ -51,23 +58,39 @@ KernelReport F16Matrix::avx2_cpu_choice() {
     return avx2::cpu_choice(kName, "f16 matrices of a loaded model (the vision tower's) use it", "MOONDREAM_DISABLE_F16_MATRIX");
 }
 
+KernelReport F16Matrix::bf16_cpu_choice() {
+    constexpr const char * kName = "bf16_matrix";
+    if (std::getenv("MOONDREAM_DISABLE_F16_MATRIX") != nullptr) return KernelReport{kName, false, "MOONDREAM_DISABLE_F16_MATRIX is set, so ggml's own kernels run"};
+    return avx512_bf16::cpu_choice(kName, "bf16 matrices of a loaded model (a bf16 mmproj's vision tower) use it", "MOONDREAM_DISABLE_BF16_MATRIX");
+}
+
 bool F16Matrix::supports(const ggml_tensor * weight) {
-    return (avx512::available() || avx2::available()) && std::getenv("MOONDREAM_DISABLE_F16_MATRIX") == nullptr && weight->type == GGML_TYPE_F16 &&
+    const bool half = weight->type == GGML_TYPE_F16 || (weight->type == GGML_TYPE_BF16 && weight->ne[0] % 2 == 0);
+    return (avx512::available() || avx2::available()) && std::getenv("MOONDREAM_DISABLE_F16_MATRIX") == nullptr && half &&
            weight->ne[1] % 16 == 0 && weight->ne[2] == 1 && weight->ne[3] == 1 && weight->nb[0] == sizeof(ggml_fp16_t) && weight->ne[0] > 0;
 }
 
 std::unique_ptr<F16Matrix> F16Matrix::wrap(const ggml_tensor * weight) {
     if (!supports(weight)) return nullptr;
     std::unique_ptr<F16Matrix> m(new F16Matrix());
-    m->data_ = static_cast<const ggml_fp16_t *>(weight->data);
+    m->data_ = weight->data;
+    m->format_ = weight->type == GGML_TYPE_BF16 ? WeightFormat::bf16 : WeightFormat::f16;
     m->k_ = weight->ne[0];
     m->n_ = weight->ne[1];
     m->row_stride_ = weight->nb[1] / sizeof(ggml_fp16_t);
-    m->avx2_ = !avx512::available();
+    const bool bf16_kernel = bf16_cpu_choice().chosen;  // read at each load, as the other switches
+    m->kernel_ = !avx512::available() ? Kernel::avx2 : m->format_ == WeightFormat::bf16 && bf16_kernel ? Kernel::avx512_bf16 : Kernel::avx512;
     return m;
 }
 
-size_t F16Matrix::packed_bytes(int64_t m) const { return (avx2_ ? avx2::packed_floats(m, k_) : avx512::packed_floats(m, k_)) * sizeof(float); }
+size_t F16Matrix::packed_bytes(int64_t m) const {
+    switch (kernel_) {
+        case Kernel::avx2: return avx2::packed_floats(m, k_) * sizeof(float);
+        case Kernel::avx512: return avx512::packed_floats(m, k_) * sizeof(float);
+        case Kernel::avx512_bf16: return avx512_bf16::packed_pairs(m, k_) * sizeof(uint32_t);
+    }
+    return 0;
+}
 
 namespace {
 
@@ -88,20 +111,26 @@ int64_t unit_panels(int64_t panels, int threads) {
 
 }  // namespace
 
-void F16Matrix::multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu, int threads) const {
-    const int64_t panels = avx2_ ? avx2::weight_panels(n_) : avx512::weight_panels(n_);
+void F16Matrix::multiply(const void * packed, int64_t m, const float * bias, float * out, bool gelu, int threads) const {
+    const int64_t panels = kernel_ == Kernel::avx2 ? avx2::weight_panels(n_) : kernel_ == Kernel::avx512 ? avx512::weight_panels(n_)
+                                                                                                          : avx512_bf16::weight_panels(n_);
     const int64_t unit = unit_panels(panels, threads);
-    if (avx2_) {
-        for (int64_t first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit; first < panels;
-             first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit) {
-            avx2::multiply(packed, m, {data_, true, row_stride_, n_, k_}, bias, out, size_t(n_), first, std::min(panels, first + unit), gelu);
-        }
-        return;
-    }
+    const GemmWeights w{data_, format_, row_stride_, n_, k_};
     for (int64_t first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit; first < panels;
          first = next_unit_.fetch_add(1, std::memory_order_relaxed) * unit) {
-        avx512::multiply(packed, m, {data_, true, row_stride_, n_, k_}, bias, out, size_t(n_), first, std::min(panels, first + unit),
-                         gelu ? avx512::Epilogue::gelu_erf : avx512::Epilogue::none);
+        const int64_t last = std::min(panels, first + unit);
+        switch (kernel_) {
+            case Kernel::avx2:
+                avx2::multiply(static_cast<const float *>(packed), m, w, bias, out, size_t(n_), first, last, gelu);
+                break;
+            case Kernel::avx512:
+                avx512::multiply(static_cast<const float *>(packed), m, w, bias, out, size_t(n_), first, last,
+                                 gelu ? avx512::Epilogue::gelu_erf : avx512::Epilogue::none);
+                break;
+            case Kernel::avx512_bf16:
+                avx512_bf16::multiply(static_cast<const uint32_t *>(packed), m, w, bias, out, size_t(n_), first, last, gelu);
+                break;
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-// f16 weight x f32 activation matrix multiplication with AVX-512 (or, on a CPU without it, AVX2:
-// avx2_gemm.h), for the vision tower's matmuls.
+// f16 (or bf16) weight x f32 activation matrix multiplication with AVX-512 (or, on a CPU without
+// it, AVX2: avx2_gemm.h), for the vision tower's matmuls.
 //
 // ggml multiplies an f16 weight by first rounding the activations to f16 and then running
 // llamafile's tinyBLAS, which converts both operands back to f32 in its inner loop: on these
@@ -7,11 +7,16 @@
 // f32 (one rounding fewer than ggml) and the product runs through avx512_gemm.h, which converts
 // each chunk of the weight to f32 once for all 729 rows. The bias is added in the same pass. The
 // weight stays where it is (the mapped file): nothing is copied at load.
+//
+// A bf16 weight (a bf16 mmproj, opt-in) runs on VDPBF16PS where the CPU has AVX-512 BF16
+// (avx512_bf16_gemm.h: twice the multiply-adds per instruction, activations rounded to bf16), and
+// elsewhere, or with MOONDREAM_DISABLE_BF16_MATRIX=1, on the same f32 kernels as f16, widened.
 #pragma once
 
 #include <atomic>
 #include <memory>
 
+#include "gemm_weights.h"
 #include "ggml.h"
 #include "moondream_cpu.h"
 
@@ -19,22 +24,26 @@ namespace moondream {
 
 class F16Matrix {
 public:
-    // Whether this CPU and `weight` suit the kernel: f16, 2-D, contiguous, n a multiple of 16, and
-    // AVX-512 F, BW and VL present and allowed by MOONDREAM_CPU_LEVEL (MOONDREAM_DISABLE_F16_MATRIX=1
-    // says no).
+    // Whether this CPU and `weight` suit the kernel: f16 or bf16 (with k even), 2-D, contiguous, n a
+    // multiple of 16, and AVX-512 F, BW and VL (or AVX2, FMA and F16C) present and allowed by
+    // MOONDREAM_CPU_LEVEL (MOONDREAM_DISABLE_F16_MATRIX=1 says no).
     static bool supports(const ggml_tensor * weight);
     // Whether this process uses the kernel at all, and why.
     static KernelReport cpu_choice();
     // The AVX2 kernel's report: chosen where cpu_choice()'s CPU and cap requirements are not met, the
     // CPU has AVX2, FMA and F16C, MOONDREAM_CPU_LEVEL allows avx2, and the same variable is unset.
     static KernelReport avx2_cpu_choice();
+    // The bf16 kernel's report: AVX-512 F, BW, VL and BF16, MOONDREAM_CPU_LEVEL at avx512 or above,
+    // and neither MOONDREAM_DISABLE_F16_MATRIX nor MOONDREAM_DISABLE_BF16_MATRIX set.
+    static KernelReport bf16_cpu_choice();
     // Wraps `weight` (which must outlive this and every graph built with it); null if unsupported.
     static std::unique_ptr<F16Matrix> wrap(const ggml_tensor * weight);
 
     int64_t k() const { return k_; }
     int64_t n() const { return n_; }
-    // Whether the product runs on the AVX2 kernel (avx2_gemm.h).
-    bool on_avx2() const { return avx2_; }
+    // Which kernel runs the product.
+    enum class Kernel { avx512, avx2, avx512_bf16 };
+    Kernel kernel() const { return kernel_; }
 
     // x [k, m] f32 (rows contiguous) -> x W^T (+ bias [n] f32) [n, m] f32, then erf GELU if
     // `gelu` (fused into the same pass): a packing op and a multiply op, both multi-threaded.
@@ -46,19 +55,20 @@ public:
     // thread, before the barrier that precedes the multiply op. The model's graphs compute one at
     // a time (ComputePool), so one counter per matrix serves.
     void start_shared_multiply() const { next_unit_.store(0, std::memory_order_relaxed); }
-    void multiply(const float * packed, int64_t m, const float * bias, float * out, bool gelu, int threads) const;
+    void multiply(const void * packed, int64_t m, const float * bias, float * out, bool gelu, int threads) const;
 
-    // Bytes of the packed activations for m rows.
+    // Bytes of the packed activations for m rows (f32, or bf16 pairs for the bf16 kernel).
     size_t packed_bytes(int64_t m) const;
 
 private:
     F16Matrix() = default;
 
-    const ggml_fp16_t * data_ = nullptr;
+    const void * data_ = nullptr;
+    WeightFormat format_ = WeightFormat::f16;
     int64_t k_ = 0;
     int64_t n_ = 0;
     size_t row_stride_ = 0;  // in elements
-    bool avx2_ = false;
+    Kernel kernel_ = Kernel::avx512;
     mutable std::atomic<int64_t> next_unit_{0};
 };
 

@@ -1,6 +1,6 @@
 // The "weight" operand of our blocked fp32 products (avx512_gemm.h, avx2_gemm.h): n rows of k
-// values, f16 or f32, `stride` elements apart. The attention kernels pass keys and probabilities
-// as such rows too.
+// values, f32, f16 or bf16, `stride` elements apart, widened to f32 as they are packed. The
+// attention kernels pass keys and probabilities as such rows too.
 #pragma once
 
 #include <cstddef>
@@ -8,9 +8,11 @@
 
 namespace moondream {
 
+enum class WeightFormat { f32, f16, bf16 };
+
 struct GemmWeights {
     const void * data;
-    bool half;      // f16 (ggml_fp16_t) or f32
+    WeightFormat format;
     size_t stride;  // elements between rows
     int64_t n;
     int64_t k;

@@ -106,9 +106,9 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
                 n = std::max(n, b.visible[size_t(i)]);
             }
             g.pack_rows(qh + size_t(i0) * q_stride, q_stride, m, d, scale, b.q_packed.data(), 0, 1);
-            g.multiply(b.q_packed.data(), m, {kh, half, k_stride, n, d}, b.scores.data(), ld, 0);
+            g.multiply(b.q_packed.data(), m, {kh, half ? WeightFormat::f16 : WeightFormat::f32, k_stride, n, d}, b.scores.data(), ld, 0);
             g.softmax_rows(b.scores.data(), m, ld, n, b.visible.data());
-            g.multiply(b.values_packed.data(), d, {b.scores.data(), false, ld, m, n}, b.out_t.data(), ld_out, n_all);
+            g.multiply(b.values_packed.data(), d, {b.scores.data(), WeightFormat::f32, ld, m, n}, b.out_t.data(), ld_out, n_all);
             // O^T [d][m] -> the head's columns of dst [e, t].
             g.transpose(b.out_t.data(), ld_out, d, m, static_cast<float *>(dst->data) + size_t(i0) * size_t(e) + size_t(h * d), size_t(e));
         }

@@ -56,12 +56,12 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
         const float * vh = static_cast<const float *>(v->data) + size_t(h * d);
         // S = scale Q K^T: the queries packed (scaled), the keys as the "weight" rows.
         g.pack_rows(qh, q_stride, n, d, scale, b.q_packed.data(), 0, 1);
-        g.multiply(b.q_packed.data(), n, {kh, false, k_stride, n, d}, b.scores.data(), ld, 0);
+        g.multiply(b.q_packed.data(), n, {kh, WeightFormat::f32, k_stride, n, d}, b.scores.data(), ld, 0);
         g.softmax_rows(b.scores.data(), n, ld, n, nullptr);
         // O^T = V^T P^T: rows of V^T are the d value columns (packed a panel's rows at a time along
         // the positions), and the probabilities' rows (one per query) are the "weight" rows.
         pack_values(g, vh, false, v_stride, n, d, b.values_packed.data());
-        g.multiply(b.values_packed.data(), d, {b.scores.data(), false, ld, n, n}, b.out_t.data(), ld, 0);
+        g.multiply(b.values_packed.data(), d, {b.scores.data(), WeightFormat::f32, ld, n, n}, b.out_t.data(), ld, 0);
         // O^T [d][n] -> the head's columns of dst [e, n].
         g.transpose(b.out_t.data(), ld, d, n, static_cast<float *>(dst->data) + size_t(h * d), size_t(e));
     }

@@ -10,7 +10,7 @@ import { ENDOFTEXT_ID } from './codegen-vocab.js';
 import type { Moondream1Dims } from './moondream1-layout.js';
 import { MOONDREAM1_LICENSE, MOONDREAM1_PROMPT } from './profile.js';
 import type { TextType, VisionType } from './quant-types.js';
-import { LLAMA_FILE_TYPE } from './quant-types.js';
+import { LLAMA_FILE_TYPE, VISION_FILE_TYPE } from './quant-types.js';
 import type { GgufVocabulary } from './tokenizer-json.js';
 
 const u32 = (key: string, value: number): GgufMetadataEntry => ({ key, type: 'uint32', value });
@@ -76,7 +76,7 @@ export function visionMetadata(dims: Moondream1Dims, type: VisionType, source: S
   return [
     str(G.architecture, GGUF_VALUES.visionArchitecture),
     str(G.name, `${source.name} vision`),
-    u32(G.fileType, type === 'f32' ? 0 : type === 'f16' ? 1 : 7),
+    u32(G.fileType, VISION_FILE_TYPE[type]),
     bool(V.hasTextEncoder, false),
     bool(V.hasVisionEncoder, true),
     bool(V.hasLlavaProjector, true),

@@ -1,6 +1,7 @@
 // The tiny checkpoint converted with every --type: the pair loads in our runtime, tensors get
 // llama.cpp's types, and the metadata carries llama.cpp's keys plus our moondream.* profile.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { describe, it } from 'node:test';
 import { TEXT_TYPES } from '../../src/convert/quant-types.js';
@@ -64,6 +65,37 @@ describe('convert: tensor types follow llama.cpp', () => {
     assert.equal(typeOf(vision, 'v.blk.0.ffn_down.weight'), 'f16');
     assert.equal(typeOf(vision, 'mm.2.weight'), 'q8_0');
     assert.equal(typeOf(vision, 'v.blk.0.attn_q.bias'), 'f32');
+  });
+});
+
+describe('convert: a bf16 mmproj', () => {
+  /** One tensor's bytes, from its offset in the data section. */
+  const tensorBytes = (path: string, info: GgufInfo, name: string) => {
+    const tensor = info.tensors.find((t) => t.name === name)!;
+    return readFileSync(path).subarray(info.dataOffset + tensor.offset, info.dataOffset + tensor.offset + tensor.size);
+  };
+
+  it('matrices are the f32 values rounded to the nearest bf16 (ties to even), the rest as in an f16 mmproj; file type 32', async () => {
+    const f32 = await tinyPair('f16', 'f32');
+    const bf16 = await tinyPair('f16', 'bf16');
+    assert.equal(basename(bf16.mmprojPath), 'moondream1-mmproj-bf16.gguf');
+    const vision = await readGgufInfo(bf16.mmprojPath);
+    assert.equal(valueOf(vision, 'general.file_type'), 32);  // llama.cpp's LLAMA_FTYPE_MOSTLY_BF16
+    for (const name of ['v.blk.0.attn_q.weight', 'v.blk.0.ffn_up.weight', 'v.blk.0.ffn_down.weight', 'mm.0.weight', 'mm.2.weight']) {
+      assert.equal(typeOf(vision, name), 'bf16', name);
+    }
+    assert.equal(typeOf(vision, 'v.patch_embd.weight'), 'f16');
+    assert.equal(typeOf(vision, 'v.position_embd.weight'), 'f16');
+    assert.equal(typeOf(vision, 'v.blk.0.attn_q.bias'), 'f32');
+    // Rounding by hand from the f32 file's bits: add 0x7fff plus the kept part's lowest bit, keep the top half.
+    const f32Info = await readGgufInfo(f32.mmprojPath);
+    for (const name of ['v.blk.1.ffn_down.weight', 'mm.2.weight']) {
+      const source = tensorBytes(f32.mmprojPath, f32Info, name);
+      const words = new Uint32Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
+      const expected = Uint16Array.from(words, (w) => (w + 0x7fff + ((w >>> 16) & 1)) >>> 16);
+      const written = tensorBytes(bf16.mmprojPath, vision, name);
+      assert.deepEqual(new Uint16Array(written.buffer.slice(written.byteOffset, written.byteOffset + written.byteLength)), expected, name);
+    }
   });
 });
 

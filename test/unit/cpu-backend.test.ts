@@ -1,5 +1,5 @@
 // Which ggml CPU backend and which of our kernels a process chooses (native/src/cpu_backend_loader.cpp,
-// cpu_level.cpp and our own kernels: vnni_matrix, int8_matrix_avx2, amx_matrix, f16_matrix, f16_matrix_avx2, vision_attention, vision_attention_avx2,
+// cpu_level.cpp and our own kernels: vnni_matrix, int8_matrix_avx2, amx_matrix, f16_matrix, f16_matrix_avx2, bf16_matrix, vision_attention, vision_attention_avx2,
 // decode_attention, decode_attention_avx2, prefill_attention, prefill_attention_avx2, gelu_table), checked against what /proc/cpuinfo says this CPU has, in
 // this process and in children with MOONDREAM_CPU_LEVEL set.
 import assert from 'node:assert/strict';
@@ -27,6 +27,7 @@ const KERNELS: { name: string; needs: string[]; disable: string; level?: string;
   { name: 'amx_matrix', needs: ['amx_tile', 'amx_int8', 'avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_AMX_MATRIX', level: 'amx' },
   { name: 'f16_matrix', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_F16_MATRIX' },
   { name: 'f16_matrix_avx2', needs: ['avx2', 'fma', 'f16c'], disable: 'MOONDREAM_DISABLE_F16_MATRIX', level: 'avx2', insteadOf: 'f16_matrix' },
+  { name: 'bf16_matrix', needs: ['avx512f', 'avx512bw', 'avx512vl', 'avx512_bf16'], disable: 'MOONDREAM_DISABLE_BF16_MATRIX' },
   { name: 'vision_attention', needs: ['avx512f', 'avx512bw', 'avx512vl'], disable: 'MOONDREAM_DISABLE_VISION_ATTENTION' },
   { name: 'vision_attention_avx2', needs: ['avx2', 'fma', 'f16c'], disable: 'MOONDREAM_DISABLE_VISION_ATTENTION', level: 'avx2', insteadOf: 'vision_attention' },
   { name: 'decode_attention', needs: ['avx512f'], disable: 'MOONDREAM_DISABLE_DECODE_ATTENTION' },

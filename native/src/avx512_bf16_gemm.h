@@ -1,0 +1,45 @@
+// A blocked bf16 matrix product for AVX-512 BF16, out = a w^T (+ bias), for bf16 weight matmuls
+// (the vision tower of a bf16 mmproj, f16_matrix.h).
+//
+// VDPBF16PS multiplies two bf16 pairs per 32-bit lane and adds both products to an f32 sum: on
+// Zen 4 it issues at the rate of a 512-bit FMA, so it does twice the multiply-adds (465 against
+// 350 GFLOP/s on one core of the Zen 4 EPYC this was written on, a loop of each alone). The price is
+// that the activations are rounded to bf16 as they are packed (8 significant bits), on top of the
+// weights' own rounding; the sums stay f32. The layout is avx512_gemm.h's with a pair of k where it
+// has one k: activations in panels of 12 rows [k/2][12] (each element a bf16 pair), weights
+// converted per call, 8 panels of 32 rows and 512 pairs at a time, into [pairs][32] (the bf16 rows
+// are already pairs: the conversion is a transpose of 32-bit elements).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "gemm_weights.h"
+#include "moondream_cpu.h"
+
+namespace moondream::avx512_bf16 {
+
+constexpr int kRowsPerPanel = 12;
+constexpr int kPanelWidth = 32;
+
+// avx512::available() and the CPU has AVX512_BF16. Decided once.
+bool available();
+// The report of a kernel built on this: available() and, when given, `disable_variable` unset.
+KernelReport cpu_choice(const char * name, const char * use, const char * disable_variable = nullptr);
+
+inline int64_t row_panels(int64_t m) { return (m + kRowsPerPanel - 1) / kRowsPerPanel; }
+inline int64_t weight_panels(int64_t n) { return (n + kPanelWidth - 1) / kPanelWidth; }
+// 32-bit elements (bf16 pairs) of m packed rows of k (k even).
+inline size_t packed_pairs(int64_t m, int64_t k) { return size_t(row_panels(m)) * size_t(k / 2) * kRowsPerPanel; }
+
+// Rows [m][k] f32 (`stride` floats apart, k even) -> bf16 pairs, rounded to nearest even, in panels
+// [p][k/2][12] (rows past m zero), for the panels p with p % nth == ith.
+void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, uint32_t * packed, int ith, int nth);
+
+// out[i][j] (rows `ldc` floats apart) = sum over k of a[i][k] w[j][k] (+ bias[j]), through the erf
+// GELU when `gelu`, for i < m and the weight panels [first_panel, last_panel). `w` must be bf16
+// with k even.
+void multiply(const uint32_t * packed, int64_t m, const GemmWeights & w, const float * bias, float * out, size_t ldc, int64_t first_panel,
+              int64_t last_panel, bool gelu);
+
+}  // namespace moondream::avx512_bf16
