@@ -57,7 +57,7 @@ function metrics(measured: ChildResult): Record<string, number> {
     return { prefillTokensPerSecond: promptLength / (r.prefillMs / 1000), decodeTokensPerSecond: r.decodeSteps / (r.decodeMs / 1000) };
   }
   if (measured.kind === 'vision') return { encodeMs: median(measured.result.encodeMs) };
-  if (measured.kind === 'profile' || measured.kind === 'served' || measured.kind === 'load') throw new Error(`bench:builds runs no ${measured.kind} job`);
+  if (measured.kind === 'profile' || measured.kind === 'served' || measured.kind === 'load' || measured.kind === 'vision-error') throw new Error(`bench:builds runs no ${measured.kind} job`);
   const t = measured.result;
   return {
     loadMs: t.loadMs, encodeMs: t.encodeMs, firstTimeToFirstTokenMs: t.first.prefillMs, decodeTokensPerSecond: t.first.decodeTokensPerSecond,

@@ -16,7 +16,7 @@ import type { TextType } from '../src/convert/quant-types.js';
 import { readGgufInfo } from '../src/index.js';
 import { chartPng } from './bench/chart.js';
 import type { ChildJob, ChildResult } from './bench/child.js';
-import { fullCheckpoint, fullPair } from './bench/full-models.js';
+import { fullCheckpoint, fullMmproj, fullPair } from './bench/full-models.js';
 import { llamaBench, llamaCppTools, mtmdRun, type LlamaCppVariant, type MtmdRun } from './bench/llama-cpp.js';
 import { describeMachine } from './bench/machine-info.js';
 import { runMeasured } from './bench/measured-process.js';
@@ -126,6 +126,23 @@ if (stages.has('vision')) {
   const result = await ours({ kind: 'vision', ...pair, threads, reps: runs });
   if (result.kind !== 'vision') throw new Error('unexpected child result');
   report.vision = { type, oursEncodeMs: result.result.encodeMs, oursWarmupMs: result.result.warmupMs, ggmlFeatures: result.ggmlFeatures };
+  if (isa === 'native') {
+    // The opt-in bf16 mmproj: its speed, and what it costs in precision, which the f16 default's
+    // error is printed beside (both against the f32 mmproj, on the same image).
+    const bf16 = await fullMmproj(lazyCheckpoint, 'bf16', log);
+    const f32 = await fullMmproj(lazyCheckpoint, 'f32', log);
+    log('vision: ours with the bf16 mmproj (warm-up, then one encode per run) ...');
+    const timed = await ours({ kind: 'vision', text: pair.text, mmproj: bf16, threads, reps: runs });
+    if (timed.kind !== 'vision') throw new Error('unexpected child result');
+    log('vision: the f16 and bf16 embeddings against the f32 mmproj\'s ...');
+    const errors = await ours({ kind: 'vision-error', text: pair.text, reference: f32, mmproj: { f16: pair.mmproj, bf16 }, threads });
+    if (errors.kind !== 'vision-error') throw new Error('unexpected child result');
+    report.vision.bf16 = {
+      encodeMs: timed.result.encodeMs,
+      kernel: timed.kernels.includes('bf16_matrix') ? 'VDPBF16PS' : 'widened to f32',
+      relativeRms: { f16: errors.result.relativeRms.f16!, bf16: errors.result.relativeRms.bf16! },
+    };
+  }
 }
 
 if (stages.has('vision') || stages.has('answer')) {

@@ -14,12 +14,15 @@ export type ChildJob =
   | { kind: 'answer'; text: string; mmproj: string; image: string; threads: number; maxTokens: number }
   | { kind: 'served'; text: string; mmproj: string; earlierImage: string; image: string; threads: number; maxTokens: number }
   | { kind: 'profile'; text: string; mmproj: string; image: string; threads: number; maxTokens: number }
-  | { kind: 'load'; text: string; mmproj: string; threads: number };
+  | { kind: 'load'; text: string; mmproj: string; threads: number }
+  | { kind: 'vision-error'; text: string; reference: string; mmproj: Record<string, string>; threads: number };
 
 /** A load of the pair and nothing else, and what the packed-weight cache did in it. */
 export interface LoadChildResult { loadMs: number; packedCache: string }
 export interface TextChildResult { loadMs: number; prefillMs: number; decodeMs: number; decodeSteps: number }
 export interface VisionChildResult { loadMs: number; warmupMs: number; encodeMs: number[] }
+/** Each mmproj's image embeddings against the reference mmproj's (the f32 one): relative RMS. */
+export interface VisionErrorChildResult { relativeRms: Record<string, number> }
 /** One answer with every graph run op by op (profileOps): where its time goes. */
 export interface ProfileChildResult { ops: OpTime[]; promptPositions: number; decodedTokens: number; encodeMs: number; prefillMs: number; decodeMs: number }
 export type ChildResult = (
@@ -29,10 +32,13 @@ export type ChildResult = (
   | { kind: 'served'; result: ServedTimings }
   | { kind: 'profile'; result: ProfileChildResult }
   | { kind: 'load'; result: LoadChildResult }
+  | { kind: 'vision-error'; result: VisionErrorChildResult }
 ) & {
   peakRssBytes: number;
   /** The CPU features the loaded addon's ggml uses (the avx2 mode checks that AVX-512 is off). */
   ggmlFeatures: string[];
+  /** Our kernels this process chose (ggmlInfo().kernels). */
+  kernels: string[];
   /** ggml's CPU backend in use: 'native', or a portable build's variant ('zen4', 'haswell', ...). */
   cpuVariant: string;
 };
@@ -79,6 +85,32 @@ async function visionJob(job: Extract<ChildJob, { kind: 'vision' }>): Promise<Vi
   }
 }
 
+/** The embeddings of the bench image through `mmproj`. */
+async function embeddings(text: string, mmproj: string, threads: number): Promise<Float32Array> {
+  const md = await Moondream.load({ text, mmproj }, { threads });
+  try {
+    return (await md.encodePixels(benchPixels(md.info.vision?.imageSize ?? 378))).embeddings;
+  } finally {
+    md.dispose();
+  }
+}
+
+async function visionErrorJob(job: Extract<ChildJob, { kind: 'vision-error' }>): Promise<VisionErrorChildResult> {
+  const reference = await embeddings(job.text, job.reference, job.threads);
+  const relativeRms: Record<string, number> = {};
+  for (const [name, mmproj] of Object.entries(job.mmproj)) {
+    const values = await embeddings(job.text, mmproj, job.threads);
+    let difference = 0;
+    let norm = 0;
+    for (let i = 0; i < reference.length; i++) {
+      difference += (values[i]! - reference[i]!) ** 2;
+      norm += reference[i]! ** 2;
+    }
+    relativeRms[name] = Math.sqrt(difference / norm);
+  }
+  return { relativeRms };
+}
+
 async function profileJob(job: Extract<ChildJob, { kind: 'profile' }>): Promise<ProfileChildResult> {
   const md = await Moondream.load({ text: job.text, mmproj: job.mmproj }, { threads: job.threads, profileOps: true });
   try {
@@ -107,11 +139,13 @@ const job = JSON.parse(process.argv[2] ?? '{}') as ChildJob;
 const common = () => ({
   peakRssBytes: process.resourceUsage().maxRSS * 1024,
   ggmlFeatures: Object.entries(ggmlInfo().cpuFeatures).filter(([, on]) => on).map(([name]) => name),
+  kernels: ggmlInfo().kernels.filter((k) => k.chosen).map((k) => k.name),
   cpuVariant: ggmlInfo().cpuBackend.variant,
 });
 let out: ChildResult;
 if (job.kind === 'text') out = { kind: 'text', result: await textJob(job), ...common() };
 else if (job.kind === 'vision') out = { kind: 'vision', result: await visionJob(job), ...common() };
+else if (job.kind === 'vision-error') out = { kind: 'vision-error', result: await visionErrorJob(job), ...common() };
 else if (job.kind === 'load') out = { kind: 'load', result: await loadJob(job), ...common() };
 else if (job.kind === 'profile') out = { kind: 'profile', result: await profileJob(job), ...common() };
 else if (job.kind === 'answer') out = { kind: 'answer', result: await answerTimings(job, job.image, job.threads, job.maxTokens), ...common() };

@@ -1,6 +1,6 @@
 // The full-size random checkpoint and its GGUF conversions for benchmarks: generated and converted
 // on demand, cached outside the repository (never committed).
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { convertCheckpoint } from '../../src/convert/convert.js';
@@ -40,4 +40,25 @@ export async function fullPair(checkpoint: string | (() => Promise<string>), tex
     await convertCheckpoint({ checkpointDir, outDir: dir, textType, visionType });
   }
   return { text, mmproj };
+}
+
+/** An mmproj of `visionType` alone (the bench's other mmproj types: f32 as the reference, bf16),
+ *  converted once into the cache. The converter writes a pair, so its text model (q4_0, the
+ *  quickest to write) goes into a scratch folder that is removed. */
+export async function fullMmproj(checkpoint: string | (() => Promise<string>), visionType: VisionType,
+  log: (line: string) => void): Promise<string> {
+  const dir = join(benchCacheDir(), 'gguf');
+  const names = outputFileNames('q4_0', visionType);
+  const mmproj = join(dir, names.mmproj);
+  if (existsSync(mmproj)) return mmproj;
+  log(`converting to a ${visionType} mmproj ...`);
+  const checkpointDir = typeof checkpoint === 'string' ? checkpoint : await checkpoint();
+  const scratch = mkdtempSync(join(benchCacheDir(), 'convert-'));
+  try {
+    await convertCheckpoint({ checkpointDir, outDir: scratch, textType: 'q4_0', visionType });
+    renameSync(join(scratch, names.mmproj), mmproj);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return mmproj;
 }
