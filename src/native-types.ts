@@ -128,6 +128,8 @@ export interface MachineProbe {
   /** u8 x s8 multiply-add peak into i32 (2 ops each), as quantized matmuls run; 0 without a SIMD path. */
   int8OpsPerSecond: number;
   int8Isa: string;
+  /** bf16 dot-product peak into f32 (VDPBF16PS, 2 FLOPs per product), as a bf16 mmproj's matmuls run; 0 without AVX-512 BF16. */
+  bf16FlopsPerSecond: number;
 }
 
 // ---- the addon -----------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // This machine's limits, measured rather than assumed: how fast `n_threads` threads stream memory,
-// and how many fp32 FMAs and int8 multiply-adds they retire, each with the widest instructions the
+// and how many fp32 FMAs, int8 multiply-adds and (where the CPU has them) bf16 dot products they retire, each with the widest instructions the
 // CPU has (the ones ggml's kernels use). The benchmark divides each stage by these.
 //
 // Kernels are compiled per instruction set with target attributes and picked at run time, so a
@@ -91,6 +91,7 @@ typedef float Float4 __attribute__((vector_size(16)));
 #define MOONDREAM_FMA_ZMM(i) "vfmadd231ps %%zmm16, %%zmm17, %%zmm" #i "\n"
 #define MOONDREAM_FMA_YMM(i) "vfmadd231ps %%ymm12, %%ymm13, %%ymm" #i "\n"
 #define MOONDREAM_VNNI_ZMM(i) "vpdpbusd %%zmm16, %%zmm17, %%zmm" #i "\n"
+#define MOONDREAM_BF16_ZMM(i) "vdpbf16ps %%zmm16, %%zmm17, %%zmm" #i "\n"
 #define MOONDREAM_ZMM_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", \
     "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17"
 #define MOONDREAM_YMM_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", \
@@ -184,6 +185,22 @@ __attribute__((target("avx2"))) int32_t int8_avx2(int64_t n, int32_t) {
 // AMX tiles, where our q8_0 and q4_0 prefill product runs on them (amx_matrix.h).
 int32_t int8_amx(int64_t n, int32_t) {
     amx::peak_loop(n);
+    return 0;
+}
+#endif
+
+#if MOONDREAM_X86
+// 16 chains of 512-bit VDPBF16PS (16 lanes, two bf16 products and their sum each: 64 flops), as the
+// bf16 vision matmuls run (avx512_bf16_gemm.h).
+__attribute__((target("avx512f,avx512bf16"))) float bf16_avx512(int64_t n) {
+    if (n <= 0) return 0;
+    __asm__ volatile(MOONDREAM_REPEAT16(MOONDREAM_ZERO_ZMM) MOONDREAM_ZERO_ZMM(16) MOONDREAM_ZERO_ZMM(17)
+                     "1:\n" MOONDREAM_REPEAT16(MOONDREAM_BF16_ZMM) "dec %0\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : "+r"(n)
+                     :
+                     : "cc", MOONDREAM_ZMM_CLOBBERS);
     return 0;
 }
 #endif
@@ -292,6 +309,18 @@ Result<MachineProbe> probe_machine(int n_threads, size_t read_bytes) {
         }
         out.int8_ops_per_second = 2.0 * int8.accumulators * int8.macs_per_step * double(int8_iterations) * n_threads / best;
     }
+
+#if MOONDREAM_X86
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) {
+        const int64_t bf16_iterations = 12'000'000;
+        std::vector<float> bf16_sinks(static_cast<size_t>(n_threads));
+        best = 1e30;
+        for (int pass = 0; pass < 5; ++pass) {
+            best = std::min(best, timed_parallel(n_threads, [&](int i) { bf16_sinks[size_t(i)] += bf16_avx512(bf16_iterations); }));
+        }
+        out.bf16_flops_per_second = 2.0 * 16 * 32 * double(bf16_iterations) * n_threads / best;
+    }
+#endif
     return out;
 }
 

@@ -29,6 +29,9 @@ export interface ProbeSummary {
   read: ProbeQuantity;
   fp32: ProbeQuantity;
   int8: ProbeQuantity;
+  /** VDPBF16PS (0 where the CPU lacks AVX-512 BF16; absent in older reports). Not part of `stable`:
+   *  it bounds only the opt-in bf16 mmproj. */
+  bf16?: ProbeQuantity;
   /** Every quantity's spread is at most MAX_PROBE_SPREAD. */
   stable: boolean;
   probes: MachineProbe[];
@@ -52,11 +55,12 @@ export function summarizeProbes(probes: MachineProbe[]): ProbeSummary {
   const read = quantity(probes.map((p) => p.readBytesPerSecond));
   const fp32 = quantity(probes.map((p) => p.fp32FlopsPerSecond));
   const int8 = quantity(probes.map((p) => p.int8OpsPerSecond));
+  const bf16 = quantity(probes.map((p) => p.bf16FlopsPerSecond ?? 0));
   return {
     threads: first.threads,
     fp32Isa: first.fp32Isa,
     int8Isa: first.int8Isa,
-    read, fp32, int8,
+    read, fp32, int8, bf16,
     stable: [read, fp32, int8].every(steady),
     probes,
   };
@@ -79,6 +83,7 @@ export function probeLines(p: ProbeSummary): string[] {
     row('read bandwidth, GB/s', p.read, 'GB/s', 1e9, 1),
     row(`fp32 FMA, GFLOP/s (${p.fp32Isa})`, p.fp32, 'GFLOP/s', 1e9, 0),
     row(`int8 multiply-add, GOP/s (${p.int8Isa})`, p.int8, 'GOP/s', 1e9, 0),
+    ...(p.bf16 && p.bf16.value > 0 ? [row('bf16 dot products, GFLOP/s (AVX-512 BF16)', p.bf16, 'GFLOP/s', 1e9, 0)] : []),
     '',
     p.stable
       ? `The probe held within ${pct(MAX_PROBE_SPREAD)}; bounds use its medians.`

@@ -41,7 +41,8 @@ export async function runSystem(argv: string[]): Promise<number> {
     lines.push(
       `probe, ${probe.threads} threads: read ${(probe.readBytesPerSecond / 1e9).toFixed(1)} GB/s; ` +
         `fp32 ${(probe.fp32FlopsPerSecond / 1e9).toFixed(0)} GFLOP/s (${probe.fp32Isa}); ` +
-        `int8 ${(probe.int8OpsPerSecond / 1e9).toFixed(0)} GOP/s (${probe.int8Isa})`,
+        `int8 ${(probe.int8OpsPerSecond / 1e9).toFixed(0)} GOP/s (${probe.int8Isa})` +
+        (probe.bf16FlopsPerSecond > 0 ? `; bf16 ${(probe.bf16FlopsPerSecond / 1e9).toFixed(0)} GFLOP/s (AVX-512 BF16)` : ''),
     );
   }
   process.stdout.write(lines.join('\n') + '\n');
