@@ -147,6 +147,8 @@ if (stages.has('vision')) {
 
 if (stages.has('vision') || stages.has('answer')) {
   report.answer = [];
+  // The opt-in bf16 mmproj's requests, beside the f16 default's (native only: it is for AVX-512 BF16).
+  const bf16Mmproj = isa === 'native' ? await fullMmproj(lazyCheckpoint, 'bf16', log) : undefined;
   for (const type of types) {
     const pair = await pairOf(type);
     const row: NonNullable<BenchReport['answer']>[number] = { type, ours: [], llamaCpp: { off: [], on: [] } };
@@ -175,6 +177,16 @@ if (stages.has('vision') || stages.has('answer')) {
       const served = await ours({ kind: 'served', ...pair, earlierImage, image, threads, maxTokens: answerTokens });
       if (served.kind !== 'served') throw new Error('unexpected child result');
       (row.oursServed ??= []).push(served.result);
+      if (bf16Mmproj !== undefined && type === types[0]) {
+        const bf16Pair = { text: pair.text, mmproj: bf16Mmproj };
+        log(`answer ${type}, run ${i + 1}/${runs}: ours with the bf16 mmproj (fresh process, then a request after an earlier one) ...`);
+        const fresh = await ours({ kind: 'answer', ...bf16Pair, image, threads, maxTokens: answerTokens });
+        const later = await ours({ kind: 'served', ...bf16Pair, earlierImage, image, threads, maxTokens: answerTokens });
+        if (fresh.kind !== 'answer' || later.kind !== 'served') throw new Error('unexpected child result');
+        row.bf16 ??= { ours: [], served: [] };
+        row.bf16.ours.push({ ...fresh.result, wallMs: fresh.wallMs, peakRssBytes: fresh.peakRssBytes });
+        row.bf16.served.push(later.result);
+      }
       for (const fa of [false, true]) {
         log(`answer ${type}, run ${i + 1}/${runs}: llama-mtmd-cli, flash attention ${fa ? 'on' : 'off'} ...`);
         const theirs: MtmdRun = await mtmdRun(tools, { ...pair, image, question, threads, tokens: answerTokens, flashAttention: fa });

@@ -55,8 +55,8 @@ MD_TARGET void convert_panel(const WeightRows & w, int64_t n0, int64_t k0, int64
 }
 
 // A 12 x (16 NV) tile over kc steps: a is [kc][12] (packed rows), w is [kc][32]. `first`: start
-// from the bias (or 0), else from c; `final`: the last chunk of k, the epilogue applies. Only
-// `rows` rows and the lanes of `last` in the last vector are stored.
+// from the bias (or 0), else from c; `gelu`: the last chunk of k of a fused MLP matmul. Only
+// `rows` rows and the lanes of `last` in the last vector are stored (avx512_tile.h).
 template <int NV>
 MD_TARGET void tile(const float * a, const float * w, int64_t kc, float * c, size_t ldc, int rows, __mmask16 last, bool first,
                     const float * bias, bool gelu) {

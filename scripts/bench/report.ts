@@ -32,6 +32,8 @@ export interface AnswerMeasurement {
    * the weights and writes the cache, and per run a load with the cache off (absent in older reports).
    */
   loads?: { firstMs: number; first: string; uncachedMs: number[] };
+  /** The same runs with the opt-in bf16 mmproj (native, first text type only). */
+  bf16?: { ours: (AnswerTimings & { wallMs: number; peakRssBytes: number })[]; served: ServedTimings[] };
 }
 
 export interface BenchReport {
@@ -149,10 +151,18 @@ export function renderReport(r: BenchReport): Rendered {
     if (bf16) {
       const bf16Ms = median(bf16.encodeMs);
       say(`| moondream-ggml, bf16 mmproj (opt-in; ${bf16.kernel}) | ${spread(bf16.encodeMs, 2, 1000)} | ${fmt(flops / 1e6 / bf16Ms, 0)} | ${fractionIf(compute, flops / (bf16Ms / 1000) / p.fp32.value)} | ${theirs ? ratioText(theirs.value / bf16Ms) : '–'} |`);
+      if (p.bf16 && p.bf16.value > 0) {
+        say(`| bound for the bf16 mmproj: the same at the probe's bf16 dot-product peak | ${fmt(flops / p.bf16.value)} | ${fmt(p.bf16.value / 1e9, 0)} | ` +
+          `${fractionIf(native && steady(p.bf16), p.bf16.value / p.fp32.value)} | |`);
+      }
     }
     say(`| bound: ${fmt(flops / 1e9, 0)} GFLOP at the probe's fp32 FMA peak | ${fmt(boundMs / 1000)} | ${fmt(p.fp32.value / 1e9, 0)} | 1 | |`);
     if (bf16) {
       say();
+      if (p.bf16 && p.bf16.value > 0) {
+        say(`The bf16 encode reached ${fractionIf(native && steady(p.bf16), flops / (median(bf16.encodeMs) / 1000) / p.bf16.value)} of the bf16 peak ` +
+          '(withheld when that probe spread).');
+      }
       say(`The image embeddings against the f32 mmproj's, relative RMS on this image: f16 ${bf16.relativeRms.f16.toExponential(1)}, ` +
         `bf16 ${bf16.relativeRms.bf16.toExponential(1)}. VDPBF16PS does two bf16 multiply-adds per lane where an FMA does one, so the ` +
         'bf16 mmproj can pass the fp32 FMA bound; its activations are rounded to bf16 too. f16 stays the default: bf16 is ' +
@@ -243,6 +253,14 @@ export function renderReport(r: BenchReport): Rendered {
       say(`| moondream-ggml ${a.type}, after an earlier request | – | ${spread(served.map((x) => x.encodeMs), 2, 1000)} | ${spread(served.map((x) => x.prefillMs), 2, 1000)} | ` +
         `${spread(served.map((x) => x.decodeTokensPerSecond), 1)} | ${spread(served.map((x) => x.requestMs), 2, 1000)} | – | – |`);
     }
+    const bf16 = a.bf16;
+    if (bf16?.ours.length) {
+      const b = bf16.ours;
+      say(`| moondream-ggml ${a.type} + bf16 mmproj (opt-in) | ${spread(b.map((x) => x.loadMs), 2, 1000)} | ${spread(b.map((x) => x.encodeMs), 2, 1000)} | ${spread(b.map((x) => x.first.prefillMs), 2, 1000)} | ` +
+        `${spread(b.map((x) => x.first.decodeTokensPerSecond), 1)} | ${spread(b.map((x) => x.requestMs), 2, 1000)} | ${spread(b.map((x) => x.wallMs), 2, 1000)} | ${spread(b.map((x) => x.peakRssBytes), 0, 2 ** 20)} |`);
+      say(`| moondream-ggml ${a.type} + bf16 mmproj (opt-in), after an earlier request | – | ${spread(bf16.served.map((x) => x.encodeMs), 2, 1000)} | ${spread(bf16.served.map((x) => x.prefillMs), 2, 1000)} | ` +
+        `${spread(bf16.served.map((x) => x.decodeTokensPerSecond), 1)} | ${spread(bf16.served.map((x) => x.requestMs), 2, 1000)} | – | – |`);
+    }
     for (const fa of ['off', 'on'] as const) {
       const l = a.llamaCpp[fa];
       if (!l.length) continue;
@@ -277,6 +295,12 @@ export function renderReport(r: BenchReport): Rendered {
         judge(`the same on a loaded model, q4_0${served.length ? ', after an earlier request' : ''}`, '≥ 2.5x llama.cpp',
           `${ratioText(theirs.request.value / ours.requestMs)}${served.length ? ` (first request after load: ${ratioText(theirs.request.value / ours.firstRequestMs)})` : ''}`,
           theirs.request.value / ours.requestMs >= 2.5);
+        if (bf16?.ours.length && bf16.served.length) {
+          const wallMs = median(bf16.ours.map((x) => x.wallMs));
+          const requestMs = median(bf16.served.map((x) => x.requestMs));
+          judge('the same, fresh process, q4_0 + bf16 mmproj (opt-in)', '≥ 3x faster than llama-mtmd-cli (its f16 mmproj)', ratioText(theirs.wall.value / wallMs), theirs.wall.value / wallMs >= 3);
+          judge('the same on a loaded model, q4_0 + bf16 mmproj (opt-in), after an earlier request', '≥ 2.5x llama.cpp (its f16 mmproj)', ratioText(theirs.request.value / requestMs), theirs.request.value / requestMs >= 2.5);
+        }
         judge('peak RSS of that process, q4_0', `≤ files + 300 MB = ${mib(fileBytes + RSS_ALLOWANCE)} MiB`, `${mib(ours.peakRssBytes)} MiB`, ours.peakRssBytes <= fileBytes + RSS_ALLOWANCE);
       }
     } else {
