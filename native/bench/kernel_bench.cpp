@@ -2,7 +2,7 @@
 // operands, alternating, and prints the medians, the achieved rate and its fraction of the machine
 // probe's peak measured in the same process (a shared machine moves absolute figures; the ratio
 // between alternating runs holds). Built with -DMOONDREAM_KERNEL_BENCH=ON (scripts/kernel-bench.sh).
-//   kernel_bench [threads] [repetitions] [case...]     cases: f16 (vision matmuls), int8 (prefill
+//   kernel_bench [threads] [repetitions] [case...]     cases: f16 and bf16 (vision matmuls), int8 (prefill
 //   matmuls, q4_0 and q8_0), matvec (decode), attention, decode_attention, prefill_attention, erf
 #include <algorithm>
 #include <chrono>
@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <utility>
 #include <memory>
 #include <vector>
 
@@ -131,34 +132,38 @@ void bench_int8(Runner & runner, int reps, ggml_type type, int64_t k, int64_t n,
                 ops / co / core_peak, worst / scale, a / o, ca / co);
 }
 
-// out = x W^T + b for an f16 weight [k, n] and m f32 rows: ggml's mul_mat + add against F16Matrix.
-void bench_f16(Runner & runner, int reps, int64_t k, int64_t n, int64_t m, double peak, double core_peak) {
+// out = x W^T + b for an f16 (or bf16) weight [k, n] and m f32 rows: ggml's mul_mat + add against
+// F16Matrix (for bf16, the VDPBF16PS kernel where the CPU has it; `peak` is then its bf16 peak).
+void bench_half(Runner & runner, int reps, ggml_type type, int64_t k, int64_t n, int64_t m, double peak, double core_peak) {
     const size_t bytes = size_t(k) * size_t(n) * 2 + size_t(k) * size_t(m) * 4 * 4 + size_t(n) * size_t(m) * 4 * 4 + (64u << 20);
     ggml_context_ptr ctx(ggml_init({bytes, nullptr, false}));
-    ggml_tensor * w = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F16, k, n);
+    ggml_tensor * w = ggml_new_tensor_2d(ctx.get(), type, k, n);
     ggml_tensor * x = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, k, m);
     ggml_tensor * b = ggml_new_tensor_1d(ctx.get(), GGML_TYPE_F32, n);
     uint64_t state = uint64_t(k * 131 + n * 7 + m);
-    for (int64_t i = 0; i < k * n; ++i) static_cast<ggml_fp16_t *>(w->data)[i] = ggml_fp32_to_fp16(next_value(state) * 0.05f);
+    std::vector<float> weights(size_t(k) * size_t(n));
+    for (float & v : weights) v = next_value(state) * 0.05f;
+    ggml_quantize_chunk(type, weights.data(), w->data, 0, n, k, nullptr);
+    ggml_get_type_traits(type)->to_float(w->data, weights.data(), k * n);  // the values the products use
     for (int64_t i = 0; i < k * m; ++i) static_cast<float *>(x->data)[i] = next_value(state);
     for (int64_t i = 0; i < n; ++i) static_cast<float *>(b->data)[i] = next_value(state);
+    const char * name = ggml_type_name(type);
     auto matrix = F16Matrix::wrap(w);
     if (!matrix) {
-        std::printf("f16 %lldx%lld m=%lld: kernel not supported here\n", (long long)k, (long long)n, (long long)m);
+        std::printf("%s %lldx%lld m=%lld: kernel not supported here\n", name, (long long)k, (long long)n, (long long)m);
         return;
     }
     ggml_tensor * theirs = ggml_add(ctx.get(), ggml_mul_mat(ctx.get(), w, x), b);
     ggml_tensor * ours = matrix->mul_mat(ctx.get(), x, b);
     const AbTimes times = time_alternately(runner, reps, ctx.get(), theirs, ours);
-    // Accuracy against a double-precision product, on a sample of outputs.
+    // Accuracy against a double-precision product of the stored weights and the f32 rows, on a
+    // sample of outputs (a bf16 kernel rounding the rows to bf16 shows here).
     double worst_ours = 0, worst_theirs = 0, scale = 0;
     for (int64_t s = 0; s < 4096; ++s) {
         const int64_t row = (s * 7919) % m;
         const int64_t col = (s * 104729) % n;
         double ref = static_cast<const float *>(b->data)[col];
-        for (int64_t i = 0; i < k; ++i) {
-            ref += double(static_cast<const float *>(x->data)[row * k + i]) * double(ggml_fp16_to_fp32(static_cast<const ggml_fp16_t *>(w->data)[col * k + i]));
-        }
+        for (int64_t i = 0; i < k; ++i) ref += double(static_cast<const float *>(x->data)[row * k + i]) * double(weights[size_t(col * k + i)]);
         scale = std::max(scale, std::fabs(ref));
         worst_ours = std::max(worst_ours, std::fabs(double(static_cast<const float *>(ours->data)[row * n + col]) - ref));
         worst_theirs = std::max(worst_theirs, std::fabs(double(static_cast<const float *>(theirs->data)[row * n + col]) - ref));
@@ -166,8 +171,8 @@ void bench_f16(Runner & runner, int reps, int64_t k, int64_t n, int64_t m, doubl
     const double flops = 2.0 * double(k) * double(n) * double(m);
     const double a = times.theirs_wall, o = times.ours_wall;
     const double ca = times.theirs_cpu, co = times.ours_cpu;
-    std::printf("f16 k=%-5lld n=%-5lld m=%-4lld ggml %7.2f ms %.2f of peak (cpu: %.2f of core peak), err %.1e | ours %7.2f ms %.2f of peak (cpu: %.2f), err %.1e | %.2fx wall, %.2fx cpu\n",
-                (long long)k, (long long)n, (long long)m, a * 1e3, flops / a / peak, flops / ca / core_peak, worst_theirs / scale, o * 1e3, flops / o / peak,
+    std::printf("%s k=%-5lld n=%-5lld m=%-4lld ggml %7.2f ms %.2f of peak (cpu: %.2f of core peak), err %.1e | ours %7.2f ms %.2f of peak (cpu: %.2f), err %.1e | %.2fx wall, %.2fx cpu\n",
+                name, (long long)k, (long long)n, (long long)m, a * 1e3, flops / a / peak, flops / ca / core_peak, worst_theirs / scale, o * 1e3, flops / o / peak,
                 flops / co / core_peak, worst_ours / scale, a / o, ca / co);
 }
 
@@ -420,13 +425,16 @@ int main(int argc, char ** argv) {
     std::printf("one core: %.0f GFLOP/s (%s), %.0f GOP/s (%s)\n", core_peak / 1e9, one_core.value().fp32_isa.c_str(),
                 one_core.value().int8_ops_per_second / 1e9, one_core.value().int8_isa.c_str());
     for (const std::string & c : cases) {
-        if (c == "f16") {
-            const double peak = probe.value().fp32_flops_per_second;
-            bench_f16(runner, reps, 1152, 1152, 729, peak, core_peak);
-            bench_f16(runner, reps, 1152, 4304, 729, peak, core_peak);
-            bench_f16(runner, reps, 4304, 1152, 729, peak, core_peak);
-            bench_f16(runner, reps, 1152, 8192, 729, peak, core_peak);
-            bench_f16(runner, reps, 8192, 2048, 729, peak, core_peak);
+        if (c == "f16" || c == "bf16") {
+            // The vision tower's matmuls: q/k/v/o, fc1, fc2, and the projector's two.
+            const ggml_type type = c == "f16" ? GGML_TYPE_F16 : GGML_TYPE_BF16;
+            const bool dot_products = type == GGML_TYPE_BF16 && F16Matrix::bf16_cpu_choice().chosen;
+            const double peak = dot_products ? probe.value().bf16_flops_per_second : probe.value().fp32_flops_per_second;
+            const double core = dot_products ? one_core.value().bf16_flops_per_second : core_peak;
+            if (type == GGML_TYPE_BF16) std::printf("bf16: %s; fractions are of the %s peak\n", dot_products ? "VDPBF16PS" : "widened to f32", dot_products ? "bf16" : "fp32");
+            for (const auto & [k, n] : {std::pair<int64_t, int64_t>{1152, 1152}, {1152, 4304}, {4304, 1152}, {1152, 8192}, {8192, 2048}}) {
+                bench_half(runner, reps, type, k, n, 729, peak, core);
+            }
         } else if (c == "int8") {
             const double peak = probe.value().int8_ops_per_second;
             const double vnni_core = one_core.value().int8_ops_per_second;
