@@ -29,18 +29,31 @@ using avx512::first_lanes;
 using avx512::start_tile;
 using avx512::transpose16;
 
+// 32 floats from `row` (those past `count` read as 0) -> 16 bf16 pairs in k order.
+MD_TARGET inline __m512 pairs_of(const float * row, int64_t count) {
+    // The second operand fills the low half.
+    return (__m512)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(first_lanes(count - 16), row + 16), _mm512_maskz_loadu_ps(first_lanes(count), row));
+}
+
 // Weight rows [n0, n0 + 32) x pairs [p0, p0 + pc) -> [pc][32] pairs; rows past n and pairs past
 // the row's end read as 0.
 MD_TARGET void convert_panel(const GemmWeights & w, int64_t n0, int64_t p0, int64_t pc, uint32_t * out) {
     const int64_t pairs = w.k / 2;
+    const bool rounded = w.format == WeightFormat::f32;
     for (int g = 0; g < kPanelWidth; g += 16) {
         const int64_t valid_rows = std::min<int64_t>(16, w.n - (n0 + g));
         for (int64_t pp = 0; pp < pc; pp += 16) {
             const __mmask16 mask = first_lanes(pairs - (p0 + pp));
             __m512 r[16];
             for (int i = 0; i < 16; ++i) {
-                const auto * row = static_cast<const uint16_t *>(w.data) + size_t(n0 + g + i) * w.stride + size_t(2 * (p0 + pp));
-                r[i] = i < valid_rows ? _mm512_castsi512_ps(_mm512_maskz_loadu_epi32(mask, row)) : _mm512_setzero_ps();
+                const size_t at = size_t(n0 + g + i) * w.stride + size_t(2 * (p0 + pp));
+                if (i >= valid_rows) {
+                    r[i] = _mm512_setzero_ps();
+                } else if (rounded) {
+                    r[i] = pairs_of(static_cast<const float *>(w.data) + at, w.k - 2 * (p0 + pp));
+                } else {
+                    r[i] = _mm512_castsi512_ps(_mm512_maskz_loadu_epi32(mask, static_cast<const uint16_t *>(w.data) + at));
+                }
             }
             transpose16(r);
             const int64_t columns = std::min<int64_t>(16, pc - pp);
@@ -67,9 +80,10 @@ MD_TARGET void tile(const uint32_t * a, const uint32_t * w, int64_t pc, float * 
     finish_tile(acc, c, ldc, rows, last, gelu);
 }
 
-MD_TARGET void pack_rows_bf16(const float * x, size_t stride, int64_t m, int64_t k, uint32_t * packed, int ith, int nth) {
+MD_TARGET void pack_rows_bf16(const float * x, size_t stride, int64_t m, int64_t k, float scale, uint32_t * packed, int ith, int nth) {
     const int64_t panels = row_panels(m);
     const int64_t pairs = k / 2;
+    const __m512 s = _mm512_set1_ps(scale);
     for (int64_t p = ith; p < panels; p += nth) {
         uint32_t * out = packed + size_t(p) * size_t(pairs) * kRowsPerPanel;
         const int64_t valid_rows = std::min<int64_t>(kRowsPerPanel, m - p * kRowsPerPanel);
@@ -84,7 +98,8 @@ MD_TARGET void pack_rows_bf16(const float * x, size_t stride, int64_t m, int64_t
                 }
                 const float * row = x + size_t(p * kRowsPerPanel + i) * stride + size_t(2 * pp);
                 // 32 floats -> 32 bf16 in k order: the second operand fills the low half.
-                r[i] = (__m512)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(high, row + 16), _mm512_maskz_loadu_ps(low, row));
+                r[i] = (__m512)_mm512_cvtne2ps_pbh(_mm512_mul_ps(s, _mm512_maskz_loadu_ps(high, row + 16)),
+                                                   _mm512_mul_ps(s, _mm512_maskz_loadu_ps(low, row)));
             }
             transpose16(r);
             const int64_t columns = std::min<int64_t>(16, pairs - pp);
@@ -158,11 +173,11 @@ KernelReport cpu_choice(const char * name, const char * use, const char * disabl
 #endif
 }
 
-void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, uint32_t * packed, int ith, int nth) {
+void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, float scale, uint32_t * packed, int ith, int nth) {
 #if MOONDREAM_AVX512_BF16_GEMM
-    pack_rows_bf16(x, stride, m, k, packed, ith, nth);
+    pack_rows_bf16(x, stride, m, k, scale, packed, ith, nth);
 #else
-    (void)x, (void)stride, (void)m, (void)k, (void)packed, (void)ith, (void)nth;
+    (void)x, (void)stride, (void)m, (void)k, (void)scale, (void)packed, (void)ith, (void)nth;
 #endif
 }
 

@@ -32,13 +32,13 @@ inline int64_t weight_panels(int64_t n) { return (n + kPanelWidth - 1) / kPanelW
 // 32-bit elements (bf16 pairs) of m packed rows of k (k even).
 inline size_t packed_pairs(int64_t m, int64_t k) { return size_t(row_panels(m)) * size_t(k / 2) * kRowsPerPanel; }
 
-// Rows [m][k] f32 (`stride` floats apart, k even) -> bf16 pairs, rounded to nearest even, in panels
-// [p][k/2][12] (rows past m zero), for the panels p with p % nth == ith.
-void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, uint32_t * packed, int ith, int nth);
+// Rows [m][k] f32 (`stride` floats apart, k even) times `scale` -> bf16 pairs, rounded to nearest
+// even, in panels [p][k/2][12] (rows past m zero), for the panels p with p % nth == ith.
+void pack_rows(const float * x, size_t stride, int64_t m, int64_t k, float scale, uint32_t * packed, int ith, int nth);
 
 // out[i][j] (rows `ldc` floats apart) = sum over k of a[i][k] w[j][k] (+ bias[j]), through the erf
-// GELU when `gelu`, for i < m and the weight panels [first_panel, last_panel). `w` must be bf16
-// with k even.
+// GELU when `gelu`, for i < m and the weight panels [first_panel, last_panel). `w`: bf16, or f32
+// rounded to bf16 as it is converted (the attention's keys and probabilities); k even.
 void multiply(const uint32_t * packed, int64_t m, const GemmWeights & w, const float * bias, float * out, size_t ldc, int64_t first_panel,
               int64_t last_panel, bool gelu);
 

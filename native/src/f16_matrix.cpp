@@ -26,7 +26,7 @@ void pack_op(ggml_tensor * dst, int ith, int nth, void * userdata) {
             avx512::pack_rows(rows, stride, x->ne[1], x->ne[0], 1.0f, static_cast<float *>(dst->data), ith, nth);
             return;
         case F16Matrix::Kernel::avx512_bf16:
-            avx512_bf16::pack_rows(rows, stride, x->ne[1], x->ne[0], static_cast<uint32_t *>(dst->data), ith, nth);
+            avx512_bf16::pack_rows(rows, stride, x->ne[1], x->ne[0], 1.0f, static_cast<uint32_t *>(dst->data), ith, nth);
             return;
     }
 }

@@ -184,4 +184,9 @@ size_t MatmulWeights::packed_bytes() const {
     return total;
 }
 
+bool MatmulWeights::on_bf16_kernel(const ggml_tensor * weight) const {
+    const auto found = f16_.find(weight);
+    return found != f16_.end() && found->second->kernel() == F16Matrix::Kernel::avx512_bf16;
+}
+
 }  // namespace moondream

@@ -50,6 +50,10 @@ public:
     ggml_tensor * linear_gelu_table(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias,
                                     const std::vector<float> & table) const;
 
+    // Whether W's products run on bf16 dot products (a bf16 weight on the VDPBF16PS kernel): the
+    // vision attention of such a model takes them too.
+    bool on_bf16_kernel(const ggml_tensor * weight) const;
+
     size_t packed_bytes() const;
     // What the packed-weight cache did at place(): "" (not used: no directory, or nothing of ours
     // to pack), "loaded <file>", "written <file> (<why the earlier one was not used>)" or

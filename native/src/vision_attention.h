@@ -24,6 +24,10 @@ KernelReport vision_attention_avx2_cpu_choice();
 
 // q, k, v: [n_head * head_dim, n] f32, rows contiguous (one row per position, heads side by side).
 // Returns softmax(scale q_h k_h^T) v_h for every head h, as [n_head * head_dim, n] f32.
-ggml_tensor * vision_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor * k, ggml_tensor * v, int n_head, float scale);
+// `bf16_products`: both products on bf16 dot products (avx512_bf16_gemm.h; the caller checks the
+// kernel runs), as a bf16 mmproj's matmuls are: queries, keys, values and probabilities rounded to
+// bf16, sums and the softmax in f32.
+ggml_tensor * vision_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor * k, ggml_tensor * v, int n_head, float scale,
+                               bool bf16_products = false);
 
 }  // namespace moondream

@@ -60,7 +60,7 @@ describe('the vision and decode kernels', () => {
     assert.ok(oursError <= ggmlError * 1.02, `ours ${oursError}, ggml ${ggmlError}`);
   });
 
-  it('bf16 mmproj: on VDPBF16PS as close to the f32 mmproj as ggml\'s bf16 path, and widened to f32 closer still', async (t) => {
+  it('bf16 mmproj: on VDPBF16PS (attention too) as close to the f32 mmproj as ggml\'s bf16 path, and widened to f32 closer still', async (t) => {
     const f32 = await tinyPair('f32', 'f32');
     const bf16 = await tinyPair('f32', 'bf16');
     const files = { text: bf16.textPath, mmproj: bf16.mmprojPath };
@@ -74,12 +74,13 @@ describe('the vision and decode kernels', () => {
     const ggmlError = relativeRms(ggml, reference);
     const widenedError = relativeRms(widened, reference);
     t.diagnostic(`relative RMS against the f32 mmproj: ours ${oursError.toExponential(2)}, ggml ${ggmlError.toExponential(2)}, widened ${widenedError.toExponential(2)}`);
-    // Measured here: 4.0e-3 for both bf16 paths, 2.9e-3 widened (bf16 weights, f32 activations).
+    // Measured here: 4.07e-3 ours (bf16 matmuls and attention products), 4.03e-3 ggml's (bf16
+    // matmuls, f32 attention), 3.2e-3 apart; 2.9e-3 widened (bf16 weights, f32 activations).
     assert.ok(widenedError < 5e-3, `widened ${widenedError}`);
     if (ggmlInfo().kernels.find((k) => k.name === 'bf16_matrix')?.chosen) {
       assert.ok(oursError < 1e-2, `ours ${oursError}`);
       assert.ok(oursError <= ggmlError * 1.05, `ours ${oursError}, ggml ${ggmlError}`);
-      assert.ok(relativeRms(ours, ggml) < 2e-3, `ours against ggml ${relativeRms(ours, ggml)}`);
+      assert.ok(relativeRms(ours, ggml) < 5e-3, `ours against ggml ${relativeRms(ours, ggml)}`);
       assert.ok(widenedError < oursError, `widened ${widenedError}, ours ${oursError}`);
     } else {
       // Without AVX-512 BF16 (or under a cap) the bf16 weights always run widened.
