@@ -128,7 +128,10 @@ ggml_tensor * vision_attention(ggml_context * ctx, ggml_tensor * q, ggml_tensor 
     const int32_t heads = n_head;
     std::memcpy(reinterpret_cast<char *>(out->op_params) + kScaleOffset, &scale, sizeof scale);
     std::memcpy(reinterpret_cast<char *>(out->op_params) + kHeadsOffset, &heads, sizeof heads);
-    const int32_t bf16 = bf16_products && avx512_bf16::available() ? 1 : 0;
+    // The bf16 product sums over pairs: the queries' head_dim must be even (72 in moondream1; a
+    // file with an odd one keeps the f32 products).
+    const bool even_heads = n_head > 0 && (q->ne[0] / n_head) % 2 == 0;
+    const int32_t bf16 = bf16_products && even_heads && avx512_bf16::available() ? 1 : 0;
     std::memcpy(reinterpret_cast<char *>(out->op_params) + kBf16Offset, &bf16, sizeof bf16);
     return out;
 }

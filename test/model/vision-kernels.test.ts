@@ -6,8 +6,11 @@
 // only, reports that it is off.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Moondream, ggmlInfo, type LoadOptions } from '../../src/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Moondream, ggmlInfo, readGgufInfo, writeGguf, type GgufMetadataEntry, type GgufTensorEntry, type LoadOptions } from '../../src/index.js';
 import { benchPixels } from '../../scripts/bench/vision.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { tinyPair } from '../helpers/tiny-model.js';
 
 /** Loads `files` and runs `work` on the model with `env` set throughout: the runtime reads some
@@ -86,6 +89,25 @@ describe('the vision and decode kernels', () => {
       // Without AVX-512 BF16 (or under a cap) the bf16 weights always run widened.
       assert.deepEqual(ours, widened);
     }
+  });
+
+  it('bf16 mmproj with an odd head size: the attention keeps f32 products (a sum over pairs would drop a value)', async () => {
+    // The tiny mmproj rewritten with 64 heads of 1 (it has 2 of 32).
+    const bf16 = await tinyPair('f32', 'bf16');
+    const info = await readGgufInfo(bf16.mmprojPath);
+    const bytes = readFileSync(bf16.mmprojPath);
+    const metadata = info.metadata.map((m): GgufMetadataEntry => (m.key === 'clip.vision.attention.head_count' ? { key: m.key, type: 'uint32', value: 64 } : m));
+    assert.ok(info.metadata.some((m) => m.key === 'clip.vision.attention.head_count'));
+    const tensors = info.tensors.map((t) => ({
+      name: t.name, type: t.type as GgufTensorEntry['type'], shape: t.shape,
+      data: bytes.subarray(info.dataOffset + t.offset, info.dataOffset + t.offset + t.size),
+    }));
+    const mmproj = join(tempDir(), 'moondream1-mmproj-bf16.gguf');
+    await writeGguf(mmproj, metadata, tensors);
+    const files = { text: bf16.textPath, mmproj };
+    // ggml's attention in f32 against ours: as close as the bf16 path with even heads (3.2e-3).
+    const error = relativeRms(await encode(files), await encode(files, GGML_VISION));
+    assert.ok(error < 5e-3, `${error}`);
   });
 
   it('f32 mmproj: our attention gives ggml\'s softmax attention to 1e-5', async () => {
