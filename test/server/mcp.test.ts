@@ -17,8 +17,11 @@ let md: Moondream;
 before(async () => {
   md = await tinyModel();
   client = new Client({ name: 'moondream-ggml-test', version: '0.0.0' });
+  // The SDK hands a server only HOME, PATH and a few more unless told: pass this process's
+  // environment, so the server runs the binary, CPU cap and packed-weight cache folder of the run.
+  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   await client.connect(new StdioClientTransport({
-    command: process.execPath, args: [CLI, 'mcp', '--model', await tinyModelDir(), '--threads', '2'], stderr: 'ignore',
+    command: process.execPath, args: [CLI, 'mcp', '--model', await tinyModelDir(), '--threads', '2'], stderr: 'ignore', env,
   }));
 });
 after(async () => {
