@@ -14,21 +14,24 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "avx512_gemm.h"
 #include "gemm_weights.h"
 #include "moondream_cpu.h"
 
 namespace moondream::avx512_bf16 {
 
-constexpr int kRowsPerPanel = 12;
-constexpr int kPanelWidth = 32;
+// avx512_gemm.h's panels, so a buffer laid out for one (the attention's score rows, padded to
+// whole weight panels) serves the other.
+using avx512::kPanelWidth;
+using avx512::kRowsPerPanel;
+using avx512::row_panels;
+using avx512::weight_panels;
 
 // avx512::available() and the CPU has AVX512_BF16. Decided once.
 bool available();
 // The report of a kernel built on this: available() and, when given, `disable_variable` unset.
 KernelReport cpu_choice(const char * name, const char * use, const char * disable_variable = nullptr);
 
-inline int64_t row_panels(int64_t m) { return (m + kRowsPerPanel - 1) / kRowsPerPanel; }
-inline int64_t weight_panels(int64_t n) { return (n + kPanelWidth - 1) / kPanelWidth; }
 // 32-bit elements (bf16 pairs) of m packed rows of k (k even).
 inline size_t packed_pairs(int64_t m, int64_t k) { return size_t(row_panels(m)) * size_t(k / 2) * kRowsPerPanel; }
 
