@@ -54,6 +54,15 @@ double timed_parallel(int n_threads, Work work) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// The best wall time of `passes` runs of `work` on n threads: a shared host steals time, and the
+// fastest pass is the closest to what the hardware does.
+template <typename Work>
+double best_of(int passes, int n_threads, Work work) {
+    double best = 1e30;
+    for (int pass = 0; pass < passes; ++pass) best = std::min(best, timed_parallel(n_threads, work));
+    return best;
+}
+
 // ---- fp32 FMA: 16 independent accumulators hide the FMA latency on every current core.
 
 constexpr int kAccumulators = 16;
@@ -280,22 +289,16 @@ Result<MachineProbe> probe_machine(int n_threads, size_t read_bytes) {
     if (!buffer) return Error{ErrorCode::out_of_memory, "cannot allocate the read probe's buffer"};
     std::vector<uint64_t> sinks(static_cast<size_t>(n_threads));
     timed_parallel(n_threads, [&](int i) { std::memset(buffer.get() + size_t(i) * slice, i + 1, slice); });
-    double best = 1e30;
-    for (int pass = 0; pass < 7; ++pass) {
-        best = std::min(best, timed_parallel(n_threads, [&](int i) { sinks[size_t(i)] ^= read_slice(buffer.get() + size_t(i) * slice, slice); }));
-    }
-    out.read_bytes_per_second = double(slice) * n_threads / best;
+    const double read_s = best_of(7, n_threads, [&](int i) { sinks[size_t(i)] ^= read_slice(buffer.get() + size_t(i) * slice, slice); });
+    out.read_bytes_per_second = double(slice) * n_threads / read_s;
     buffer.reset();
 
     // fp32 FMA: about 50 ms per pass at typical clocks; best of 5 (a shared host steals time).
     const FmaKernel fma = pick_fma();
     const int64_t fma_iterations = 12'000'000;
     std::vector<float> float_sinks(static_cast<size_t>(n_threads));
-    best = 1e30;
-    for (int pass = 0; pass < 5; ++pass) {
-        best = std::min(best, timed_parallel(n_threads, [&](int i) { float_sinks[size_t(i)] += fma.run(fma_iterations, float(i + 1)); }));
-    }
-    out.fp32_flops_per_second = 2.0 * fma.accumulators * fma.lanes * double(fma_iterations) * n_threads / best;
+    const double fma_s = best_of(5, n_threads, [&](int i) { float_sinks[size_t(i)] += fma.run(fma_iterations, float(i + 1)); });
+    out.fp32_flops_per_second = 2.0 * fma.accumulators * fma.lanes * double(fma_iterations) * n_threads / fma_s;
     out.fp32_isa = fma.isa;
 
     const Int8Kernel int8 = pick_int8();
@@ -303,22 +306,16 @@ Result<MachineProbe> probe_machine(int n_threads, size_t read_bytes) {
     if (int8.run != nullptr) {
         const int64_t int8_iterations = int8.iterations;
         std::vector<int32_t> int_sinks(static_cast<size_t>(n_threads));
-        best = 1e30;
-        for (int pass = 0; pass < 5; ++pass) {
-            best = std::min(best, timed_parallel(n_threads, [&](int i) { int_sinks[size_t(i)] += int8.run(int8_iterations, i); }));
-        }
-        out.int8_ops_per_second = 2.0 * int8.accumulators * int8.macs_per_step * double(int8_iterations) * n_threads / best;
+        const double int8_s = best_of(5, n_threads, [&](int i) { int_sinks[size_t(i)] += int8.run(int8_iterations, i); });
+        out.int8_ops_per_second = 2.0 * int8.accumulators * int8.macs_per_step * double(int8_iterations) * n_threads / int8_s;
     }
 
 #if MOONDREAM_X86
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) {
         const int64_t bf16_iterations = 12'000'000;
         std::vector<float> bf16_sinks(static_cast<size_t>(n_threads));
-        best = 1e30;
-        for (int pass = 0; pass < 5; ++pass) {
-            best = std::min(best, timed_parallel(n_threads, [&](int i) { bf16_sinks[size_t(i)] += bf16_avx512(bf16_iterations); }));
-        }
-        out.bf16_flops_per_second = 2.0 * 16 * 32 * double(bf16_iterations) * n_threads / best;
+        const double bf16_s = best_of(5, n_threads, [&](int i) { bf16_sinks[size_t(i)] += bf16_avx512(bf16_iterations); });
+        out.bf16_flops_per_second = 2.0 * 16 * 32 * double(bf16_iterations) * n_threads / bf16_s;
     }
 #endif
     return out;
