@@ -128,6 +128,12 @@ export interface MachineProbe {
   /** u8 x s8 multiply-add peak into i32 (2 ops each), as quantized matmuls run; 0 without a SIMD path. */
   int8OpsPerSecond: number;
   int8Isa: string;
+  /**
+   * The int8 rate with q8_0's per-block float work (per 8 VPDPBUSD: convert, scale product,
+   * multiply-add), as our q8_0/q4_0 prefill kernels run, counted as the VPDPBUSDs' operations: the
+   * roofline those kernels can reach. 0 where they do not run on AVX-512 VNNI (AVX2, AMX).
+   */
+  int8BlockOpsPerSecond: number;
   /** bf16 dot-product peak into f32 (VDPBF16PS, 2 FLOPs per product), as a bf16 mmproj's matmuls run; 0 without AVX-512 BF16. */
   bf16FlopsPerSecond: number;
 }

@@ -16,6 +16,7 @@ Napi::Value probe_to_js(Napi::Env env, MachineProbe & probe) {
     out.Set("fp32Isa", probe.fp32_isa);
     out.Set("int8OpsPerSecond", probe.int8_ops_per_second);
     out.Set("int8Isa", probe.int8_isa);
+    out.Set("int8BlockOpsPerSecond", probe.int8_block_ops_per_second);
     out.Set("bf16FlopsPerSecond", probe.bf16_flops_per_second);
     return out;
 }

@@ -107,6 +107,7 @@ struct MachineProbe {
     double read_bytes_per_second = 0;  // streaming reads of a buffer far larger than the caches
     double fp32_flops_per_second = 0;  // fused multiply-adds, 2 FLOPs each, widest vectors available
     double int8_ops_per_second = 0;    // u8 x s8 multiply-adds into i32, 2 ops each (0: no SIMD path)
+    double int8_block_ops_per_second = 0;  // the same with q8_0's per-block float scaling, as our prefill kernels run (0: no AVX-512 VNNI tile kernel)
     double bf16_flops_per_second = 0;  // bf16 pair dot products into f32 (VDPBF16PS), 2 FLOPs per product (0: no AVX512_BF16)
     std::string fp32_isa;
     std::string int8_isa;

@@ -214,6 +214,62 @@ __attribute__((target("avx512f,avx512bf16"))) float bf16_avx512(int64_t n) {
 }
 #endif
 
+#if MOONDREAM_X86
+// ---- int8 with q8_0's per-block float work: the instruction mix of our prefill kernel's inner
+// block (vnni_matrix.cpp, pair_kernel), with its data in L1. Per block of 32 k, 12 int32 sums
+// (6 activation rows x 2 tiles of 16 outputs) start from a broadcast, take 8 VPDPBUSD each (a
+// weight register times a broadcast activation dword), and are then converted and multiply-added
+// into f32 accumulators with the block's scale product (cvt, mul, fma). Those three ops per 8
+// VPDPBUSD share the vector pipes, so no q8_0/q4_0 kernel of this form passes this rate: it is
+// the roofline a prefill's matmuls are judged against beside the bare VPDPBUSD peak.
+// Registers: zmm0-11 sums, zmm12-13 weights, zmm16 the scale product, zmm18-19 the tiles' scales,
+// zmm20-31 accumulators. All data is zero (no denormals; integer units take no data-dependent time).
+#define MOONDREAM_BLOCK_START(j, j2) "vpbroadcastd 192+" #j "*4(%[a]), %%zmm" #j "\n" "vpbroadcastd 192+" #j "*4(%[a]), %%zmm" #j2 "\n"
+#define MOONDREAM_BLOCK_DOT(g, j, j2) "vpdpbusd " #j "*32+" #g "*4(%[a])%{1to16%}, %%zmm12, %%zmm" #j "\n" \
+                                      "vpdpbusd " #j "*32+" #g "*4(%[a])%{1to16%}, %%zmm13, %%zmm" #j2 "\n"
+#define MOONDREAM_BLOCK_GROUP(g) "vmovdqu64 " #g "*64(%[w]), %%zmm12\n" "vmovdqu64 512+" #g "*64(%[w]), %%zmm13\n" \
+    MOONDREAM_BLOCK_DOT(g, 0, 6) MOONDREAM_BLOCK_DOT(g, 1, 7) MOONDREAM_BLOCK_DOT(g, 2, 8) \
+    MOONDREAM_BLOCK_DOT(g, 3, 9) MOONDREAM_BLOCK_DOT(g, 4, 10) MOONDREAM_BLOCK_DOT(g, 5, 11)
+#define MOONDREAM_BLOCK_SCALE(sum, j, dw, acc) "vcvtdq2ps %%zmm" #sum ", %%zmm" #sum "\n" \
+                                               "vmulps " #j "*4(%[d])%{1to16%}, %%zmm" #dw ", %%zmm16\n" \
+                                               "vfmadd231ps %%zmm16, %%zmm" #sum ", %%zmm" #acc "\n"
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) int32_t int8_block_vnni512(int64_t n, int32_t) {
+    if (n <= 0) return 0;
+    alignas(64) static const uint8_t zeros[1024] = {};  // weights: 2 tiles x 8 groups x 64 bytes
+    alignas(64) const uint8_t activations[256] = {};     // 6 rows x 32 values, then 6 starts
+    alignas(64) const float scales[16] = {};
+    __asm__ volatile(MOONDREAM_REPEAT16(MOONDREAM_ZERO_ZMM)
+                     "vpxord %%zmm18, %%zmm18, %%zmm18\n" "vpxord %%zmm19, %%zmm19, %%zmm19\n"
+                     "vpxord %%zmm20, %%zmm20, %%zmm20\n" "vpxord %%zmm21, %%zmm21, %%zmm21\n"
+                     "vpxord %%zmm22, %%zmm22, %%zmm22\n" "vpxord %%zmm23, %%zmm23, %%zmm23\n"
+                     "vpxord %%zmm24, %%zmm24, %%zmm24\n" "vpxord %%zmm25, %%zmm25, %%zmm25\n"
+                     "vpxord %%zmm26, %%zmm26, %%zmm26\n" "vpxord %%zmm27, %%zmm27, %%zmm27\n"
+                     "vpxord %%zmm28, %%zmm28, %%zmm28\n" "vpxord %%zmm29, %%zmm29, %%zmm29\n"
+                     "vpxord %%zmm30, %%zmm30, %%zmm30\n" "vpxord %%zmm31, %%zmm31, %%zmm31\n"
+                     "1:\n"
+                     MOONDREAM_BLOCK_START(0, 6) MOONDREAM_BLOCK_START(1, 7) MOONDREAM_BLOCK_START(2, 8)
+                     MOONDREAM_BLOCK_START(3, 9) MOONDREAM_BLOCK_START(4, 10) MOONDREAM_BLOCK_START(5, 11)
+                     MOONDREAM_BLOCK_GROUP(0) MOONDREAM_BLOCK_GROUP(1) MOONDREAM_BLOCK_GROUP(2) MOONDREAM_BLOCK_GROUP(3)
+                     MOONDREAM_BLOCK_GROUP(4) MOONDREAM_BLOCK_GROUP(5) MOONDREAM_BLOCK_GROUP(6) MOONDREAM_BLOCK_GROUP(7)
+                     MOONDREAM_BLOCK_SCALE(0, 0, 18, 20) MOONDREAM_BLOCK_SCALE(1, 1, 18, 21) MOONDREAM_BLOCK_SCALE(2, 2, 18, 22)
+                     MOONDREAM_BLOCK_SCALE(3, 3, 18, 23) MOONDREAM_BLOCK_SCALE(4, 4, 18, 24) MOONDREAM_BLOCK_SCALE(5, 5, 18, 25)
+                     MOONDREAM_BLOCK_SCALE(6, 0, 19, 26) MOONDREAM_BLOCK_SCALE(7, 1, 19, 27) MOONDREAM_BLOCK_SCALE(8, 2, 19, 28)
+                     MOONDREAM_BLOCK_SCALE(9, 3, 19, 29) MOONDREAM_BLOCK_SCALE(10, 4, 19, 30) MOONDREAM_BLOCK_SCALE(11, 5, 19, 31)
+                     "dec %[n]\n"
+                     "jnz 1b\n"
+                     "vzeroupper\n"
+                     : [n] "+r"(n)
+                     : [w] "r"(zeros), [a] "r"(activations), [d] "r"(scales)
+                     : "cc", "memory", MOONDREAM_ZMM_CLOBBERS, "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25",
+                       "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+    return 0;
+}
+#undef MOONDREAM_BLOCK_START
+#undef MOONDREAM_BLOCK_DOT
+#undef MOONDREAM_BLOCK_GROUP
+#undef MOONDREAM_BLOCK_SCALE
+#endif
+
 struct Int8Kernel {
     const char * isa;
     int macs_per_step;  // multiply-adds per accumulator update
@@ -309,6 +365,15 @@ Result<MachineProbe> probe_machine(int n_threads, size_t read_bytes) {
         const double int8_s = best_of(5, n_threads, [&](int i) { int_sinks[size_t(i)] += int8.run(int8_iterations, i); });
         out.int8_ops_per_second = 2.0 * int8.accumulators * int8.macs_per_step * double(int8_iterations) * n_threads / int8_s;
     }
+#if MOONDREAM_X86
+    // Only where the prefill runs the VNNI tile kernels (not AMX, not AVX2): 96 VPDPBUSD per block.
+    if (int8.run == int8_vnni512) {
+        const int64_t block_iterations = 1'500'000;  // about 50 ms per pass, as the other loops
+        std::vector<int32_t> block_sinks(static_cast<size_t>(n_threads));
+        const double block_s = best_of(5, n_threads, [&](int i) { block_sinks[size_t(i)] += int8_block_vnni512(block_iterations, i); });
+        out.int8_block_ops_per_second = 2.0 * 96 * 64 * double(block_iterations) * n_threads / block_s;
+    }
+#endif
 
 #if MOONDREAM_X86
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) {

@@ -8,7 +8,7 @@ export interface AnswerTimings {
   loadMs: number;
   /** Image file to embeddings: decode, resize and the vision tower. */
   encodeMs: number;
-  first: { prefillMs: number; decodeMs: number; decodeTokensPerSecond: number; tokens: number };
+  first: { prefillMs: number; decodeMs: number; decodeTokensPerSecond: number; tokens: number; promptPositions: number };
   repeated: { timeToFirstTokenMs: number; reusedPositions: number };
   /** Encode + first answer's prefill + exactly `maxTokens` tokens: what a loaded model pays per request. */
   requestMs: number;
@@ -52,6 +52,7 @@ export async function answerTimings(files: { text: string; mmproj: string }, ima
         decodeMs: first.timings.decodeMs,
         decodeTokensPerSecond: first.timings.tokensPerSecond,
         tokens: first.tokens.length,
+        promptPositions: first.timings.promptPositions,
       },
       repeated: { timeToFirstTokenMs: repeated.timings.prefillMs, reusedPositions: repeated.timings.reusedPositions },
       requestMs: end - loaded + correction,

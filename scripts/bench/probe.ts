@@ -29,6 +29,9 @@ export interface ProbeSummary {
   read: ProbeQuantity;
   fp32: ProbeQuantity;
   int8: ProbeQuantity;
+  /** The int8 rate with q8_0's per-block scaling: our prefill kernels' roofline (0 where they do not
+   *  run on AVX-512 VNNI; absent in older reports). Not part of `stable`: it bounds prefill only. */
+  int8Block?: ProbeQuantity;
   /** VDPBF16PS (0 where the CPU lacks AVX-512 BF16; absent in older reports). Not part of `stable`:
    *  it bounds only the opt-in bf16 mmproj. */
   bf16?: ProbeQuantity;
@@ -55,12 +58,13 @@ export function summarizeProbes(probes: MachineProbe[]): ProbeSummary {
   const read = quantity(probes.map((p) => p.readBytesPerSecond));
   const fp32 = quantity(probes.map((p) => p.fp32FlopsPerSecond));
   const int8 = quantity(probes.map((p) => p.int8OpsPerSecond));
+  const int8Block = quantity(probes.map((p) => p.int8BlockOpsPerSecond ?? 0));
   const bf16 = quantity(probes.map((p) => p.bf16FlopsPerSecond ?? 0));
   return {
     threads: first.threads,
     fp32Isa: first.fp32Isa,
     int8Isa: first.int8Isa,
-    read, fp32, int8, bf16,
+    read, fp32, int8, int8Block, bf16,
     stable: [read, fp32, int8].every(steady),
     probes,
   };
@@ -83,6 +87,9 @@ export function probeLines(p: ProbeSummary): string[] {
     row('read bandwidth, GB/s', p.read, 'GB/s', 1e9, 1),
     row(`fp32 FMA, GFLOP/s (${p.fp32Isa})`, p.fp32, 'GFLOP/s', 1e9, 0),
     row(`int8 multiply-add, GOP/s (${p.int8Isa})`, p.int8, 'GOP/s', 1e9, 0),
+    ...(p.int8Block && p.int8Block.value > 0
+      ? [row('the same with q8_0\'s per-block scaling (8 VPDPBUSD, then convert, scale, multiply-add), GOP/s: our prefill kernels\' roofline', p.int8Block, 'GOP/s', 1e9, 0)]
+      : []),
     ...(p.bf16 && p.bf16.value > 0 ? [row('bf16 dot products, GFLOP/s (AVX-512 BF16)', p.bf16, 'GFLOP/s', 1e9, 0)] : []),
     '',
     p.stable

@@ -42,6 +42,7 @@ export async function runSystem(argv: string[]): Promise<number> {
       `probe, ${probe.threads} threads: read ${(probe.readBytesPerSecond / 1e9).toFixed(1)} GB/s; ` +
         `fp32 ${(probe.fp32FlopsPerSecond / 1e9).toFixed(0)} GFLOP/s (${probe.fp32Isa}); ` +
         `int8 ${(probe.int8OpsPerSecond / 1e9).toFixed(0)} GOP/s (${probe.int8Isa})` +
+        (probe.int8BlockOpsPerSecond > 0 ? `, ${(probe.int8BlockOpsPerSecond / 1e9).toFixed(0)} with q8_0's per-block scaling` : '') +
         (probe.bf16FlopsPerSecond > 0 ? `; bf16 ${(probe.bf16FlopsPerSecond / 1e9).toFixed(0)} GFLOP/s (AVX-512 BF16)` : ''),
     );
   }
