@@ -206,7 +206,7 @@ if (stages.has('text')) {
     const weightBytes = info.tensors.filter((t) => t.name !== 'token_embd.weight').reduce((s, t) => s + t.size, 0);
     const row: TextMeasurement = {
       type, weightBytes,
-      ours: { prefill: [], decode: [] },
+      ours: { prefill: [], decode: [], readAround: [] },
       llamaCpp: { prefill: { off: [], on: [] }, decode: { off: [], on: [] } },
     };
     for (let i = 0; i < runs; i++) {
@@ -215,6 +215,7 @@ if (stages.has('text')) {
       if (mine.kind !== 'text') throw new Error('unexpected child result');
       row.ours.prefill.push((promptLength * 1000) / mine.result.prefillMs);
       row.ours.decode.push((mine.result.decodeSteps * 1000) / mine.result.decodeMs);
+      row.ours.readAround?.push(mine.result.readAround);
       for (const fa of [false, true]) {
         const key = fa ? 'on' : 'off';
         log(`text ${type}, run ${i + 1}/${runs}: llama-bench pp${promptLength} and tg${decoded} @ d${promptLength}, flash attention ${key} ...`);

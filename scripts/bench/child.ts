@@ -3,7 +3,7 @@
 // build of the addon (MOONDREAM_GGML_ADDON / MOONDREAM_GGML_BINARY) and a CPU level cap:
 //   node dist/scripts/bench/child.js '{"kind":"text",...}'   prints one JSON object on stdout
 import { performance } from 'node:perf_hooks';
-import { Moondream, ggmlInfo, type OpTime } from '../../src/index.js';
+import { Moondream, ggmlInfo, probeMachine, type OpTime } from '../../src/index.js';
 import { answerTimings, servedTimings, type AnswerTimings, type ServedTimings } from './answer.js';
 import { benchPrompt } from './text.js';
 import { benchPixels } from './vision.js';
@@ -19,7 +19,8 @@ export type ChildJob =
 
 /** A load of the pair and nothing else, and what the packed-weight cache did in it. */
 export interface LoadChildResult { loadMs: number; packedCache: string }
-export interface TextChildResult { loadMs: number; prefillMs: number; decodeMs: number; decodeSteps: number }
+/** readAround: the read bandwidth measured just before the timed prompt and just after its decode, bytes/s. */
+export interface TextChildResult { loadMs: number; prefillMs: number; decodeMs: number; decodeSteps: number; readAround: [number, number] }
 export interface VisionChildResult { loadMs: number; warmupMs: number; encodeMs: number[] }
 /** Each mmproj's image embeddings against the reference mmproj's (the f32 one): relative RMS. */
 export interface VisionErrorChildResult { relativeRms: Record<string, number> }
@@ -52,9 +53,14 @@ async function textJob(job: Extract<ChildJob, { kind: 'text' }>): Promise<TextCh
     // figures are of a context whose KV cache and buffers are already in memory); a prompt of
     // tokens is prefilled anew each time (only image prefixes are kept).
     await md.generate(benchPrompt(job.promptLength), { maxTokens: 2 });
+    // The read bandwidth right before and right after: on a shared host it moves within minutes,
+    // so decode is also judged against what memory gave around its own run.
+    const readNow = async () => (await probeMachine({ threads: job.threads, readBytes: 256 * 2 ** 20 })).readBytesPerSecond;
+    const readBefore = await readNow();
     // No stop tokens: exactly decoded + 1 tokens, the first from the prefill's logits.
     const { tokens, timings } = await md.generate(benchPrompt(job.promptLength), { maxTokens: job.decoded + 1 });
-    return { loadMs, prefillMs: timings.prefillMs, decodeMs: timings.decodeMs, decodeSteps: tokens.length - 1 };
+    const readAfter = await readNow();
+    return { loadMs, prefillMs: timings.prefillMs, decodeMs: timings.decodeMs, decodeSteps: tokens.length - 1, readAround: [readBefore, readAfter] };
   } finally {
     md.dispose();
   }
