@@ -228,7 +228,7 @@ export function renderReport(r: BenchReport): Rendered {
       say(`| decode against the read bandwidth measured around its own run (before its prompt, after its decode; runs where the two agreed within ${Math.round(100 * MAX_PROBE_SPREAD)}%) | | ` +
         `${aroundJudged.length ? `${fmt(median(aroundJudged))} (${aroundJudged.length} of ${around.length} runs${aroundJudged.length > 1 ? `, ${fmt(Math.min(...aroundJudged))}–${fmt(Math.max(...aroundJudged))}` : ''})` : '–'} |`);
     }
-    const rooflineS = int8 ? prefillRooflineSeconds(p, r.promptLength) : null;
+    const rooflineS = native && int8 ? prefillRooflineSeconds(p, r.promptLength) : null;  // the AVX2 kernels have another mix
     const rooflineSteady = prefillSteady && p.int8Block !== undefined && steady(p.int8Block);
     if (rooflineS !== null) {
       say(`| our kernels' roofline: int8 matmuls with q8_0's per-block scaling (${fmt(p.int8Block!.value / p.int8.value)} of the VNNI peak) + fp32 attention | ` +
