@@ -235,7 +235,7 @@ __attribute__((target("avx512f,avx512bf16"))) float bf16_avx512(int64_t n) {
                                                "vfmadd231ps %%zmm16, %%zmm" #sum ", %%zmm" #acc "\n"
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) int32_t int8_block_vnni512(int64_t n, int32_t) {
     if (n <= 0) return 0;
-    alignas(64) static const uint8_t zeros[1024] = {};  // weights: 2 tiles x 8 groups x 64 bytes
+    alignas(64) const uint8_t weights[1024] = {};         // 2 tiles x 8 groups x 64 bytes
     alignas(64) const uint8_t activations[256] = {};     // 6 rows x 32 values, then 6 starts
     alignas(64) const float scales[16] = {};
     __asm__ volatile(MOONDREAM_REPEAT16(MOONDREAM_ZERO_ZMM)
@@ -259,7 +259,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) int32_t int8_block_vnni51
                      "jnz 1b\n"
                      "vzeroupper\n"
                      : [n] "+r"(n)
-                     : [w] "r"(zeros), [a] "r"(activations), [d] "r"(scales)
+                     : [w] "r"(weights), [a] "r"(activations), [d] "r"(scales)
                      : "cc", "memory", MOONDREAM_ZMM_CLOBBERS, "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23", "xmm24", "xmm25",
                        "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
     return 0;
