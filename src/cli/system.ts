@@ -10,8 +10,9 @@ backend variants was chosen and why (a portable build picks one at run time; MOO
 caps it), which of our own kernels are on and why, the CPU features in use, and the default thread
 count (one per physical core).
 
-  --probe        Also measure this machine's read bandwidth, fp32 FMA peak and int8 peak with
-                 --threads threads (about a second; run it on an idle machine)
+  --probe        Also measure this machine's read bandwidth and its fp32 FMA, int8 (bare, and
+                 with q8_0's per-block scaling as our prefill kernels run) and bf16 peaks with
+                 --threads threads (a second or two; run it on an idle machine)
   --threads <n>  Threads for --probe (default: physical cores)
   --json         Print JSON
 `;
