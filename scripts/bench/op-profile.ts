@@ -4,7 +4,7 @@
 import type { OpTime } from '../../src/index.js';
 import type { ProfileChildResult } from './child.js';
 import { prefillWork, VISION_SHAPE, visionFlops } from './machine.js';
-import type { ProbeSummary } from './probe.js';
+import { steady as held, type ProbeSummary } from './probe.js';
 import { fmt } from './stats.js';
 
 export interface ProfileMeasurement extends ProfileChildResult {
@@ -78,7 +78,7 @@ export function profileLines(m: ProfileMeasurement, p: ProbeSummary, steady: Rec
         const rate = g.work / (ms / 1000);
         const fraction = rate / p[g.peak].value;
         // The int8 matmuls also against their kernels' roofline (the rate with q8_0's per-block scaling).
-        const roofline = g.peak === 'int8' && p.int8Block && p.int8Block.value > 0 ? `, ${fmt(rate / p.int8Block.value)} of our kernels' roofline` : '';
+        const roofline = g.peak === 'int8' && p.int8Block && p.int8Block.value > 0 && held(p.int8Block) ? `, ${fmt(rate / p.int8Block.value)} of our kernels' roofline` : '';
         lines.push(`| ${g.label} (${g.ops.filter((name) => ops.some((o) => o.op === name)).join(', ')}) | ${fmt(ms / 1000, 3)} | ${fmt((100 * ms) / total, 1)}% | ` +
           `${fmt(g.work / 1e9, 0)} | ${fmt(rate / 1e9, 0)} | ${steady[g.peak] ? `${fmt(fraction)} of ${g.peak}${roofline}` : '–'} |`);
         graphSummary[g.label] = { ms, work: g.work, rate, fraction: steady[g.peak] ? fraction : null };
