@@ -18,8 +18,6 @@ namespace {
 
 #if MOONDREAM_AVX2_INT8
 
-constexpr size_t kPrefetchBlocks = 8;  // how far ahead decode prefetches weights (as the VNNI kernel)
-
 int32_t load_four(const uint8_t * p) {
     int32_t four;
     std::memcpy(&four, p, sizeof four);
@@ -61,10 +59,7 @@ __attribute__((target("avx2,fma,f16c"))) void q4_tile_kernel(const uint8_t * til
     for (int j = 0; j < MT; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t * wb = weights + size_t(b) * f.packed_block;
-        if constexpr (kPrefetch) {
-            const uint8_t * ahead = wb + kPrefetchBlocks * f.packed_block;
-            for (size_t line = 0; line < f.packed_block; line += 64) _mm_prefetch(reinterpret_cast<const char *>(ahead + line), _MM_HINT_T0);
-        }
+        if constexpr (kPrefetch) prefetch_ahead(wb, f.packed_block);
         __m256i sums[MT][2];
         const __m256i nibbles = _mm256_set1_epi8(0x0F);
         __m256i pairs[MT][2];

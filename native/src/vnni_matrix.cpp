@@ -25,7 +25,6 @@ using namespace int8_tiles;
 namespace {
 
 constexpr int kMaxColumns = 8;       // activation rows per register tile
-constexpr size_t kPrefetchBlocks = 8;  // how far ahead decode prefetches weights (prefetches never fault)
 constexpr int64_t kAmxMinRows = 16;    // below one AMX tile of rows, the VNNI kernels multiply
 
 // The VNNI kernels multiply unsigned weights (q8_0 stored as q + 128), the AVX2 ones signed.
@@ -99,8 +98,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uin
     for (int64_t b = 0; b < nb; ++b) {
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(scales + size_t(b) * kBlockScaleBytes)));
         const uint8_t * wb = weights + size_t(b) * f.packed_block;
-        const uint8_t * ahead = wb + kPrefetchBlocks * f.packed_block;
-        for (size_t line = 0; line < f.packed_block; line += 64) _mm_prefetch(reinterpret_cast<const char *>(ahead + line), _MM_HINT_T0);
+        prefetch_ahead(wb, f.packed_block);
         __m512i w[kGroups];
         load_block<T>(wb, w);
         for (int j = 0; j < MT; ++j) {
