@@ -209,6 +209,8 @@ export function renderReport(r: BenchReport): Rendered {
       steady: Math.abs(before - after) / Math.max(before, after) <= MAX_PROBE_SPREAD,
     }));
     const aroundJudged = around.filter((x) => x.steady).map((x) => x.fraction);
+    // The read bandwidth itself around the runs that held: the host's phase those runs met.
+    const aroundRead = (t.ours.readAround ?? []).filter((_, i) => around[i]!.steady).map(([before, after]) => (before + after) / 2);
     const aroundSteady = native && aroundJudged.length > 0 && 2 * aroundJudged.length >= around.length;
     const ours = { prefill: median(t.ours.prefill), decode: median(t.ours.decode) };
     const theirs = { prefill: best(t.llamaCpp.prefill, true), decode: best(t.llamaCpp.decode, true) };
@@ -259,7 +261,11 @@ export function renderReport(r: BenchReport): Rendered {
       judge(`decode @ ${r.promptLength}, ${t.type}`, '≥ 1.5x llama.cpp', ratioText(ours.decode / theirs.decode.value), ours.decode / theirs.decode.value >= 1.5,
         `1.5x is ${fmt(needTokens, 1)} tok/s, reading ${fmt((needTokens * tokenBytes) / 1e9, 1)} GB/s: ${fmt((needTokens * tokenBytes) / p.read.value)} of the read probe's median ` +
         `(${fmt(p.read.min / 1e9, 1)}–${fmt(p.read.max / 1e9, 1)} GB/s over the run); ours read ${fmt((ours.decode * tokenBytes) / 1e9, 1)} GB/s (median), ` +
-        `${fmt((Math.max(...t.ours.decode) * tokenBytes) / 1e9, 1)} in its best run`);
+        `${fmt((Math.max(...t.ours.decode) * tokenBytes) / 1e9, 1)} in its best run` +
+        (aroundRead.length
+          ? `; the read measured around our runs was ${fmt(median(aroundRead) / 1e9, 1)} GB/s (median of ${aroundRead.length}), so 1.5x needed ` +
+            `${fmt((needTokens * tokenBytes) / median(aroundRead))} of it${needTokens * tokenBytes > median(aroundRead) ? ': beyond the bandwidth of the phase our runs met' : ''}`
+          : ''));
     } else {
       judge(`prefill ${r.promptLength}, ${t.type} (AVX2)`, '≥ 1x llama.cpp', ratioText(ours.prefill / theirs.prefill.value), ours.prefill / theirs.prefill.value >= 1);
       judge(`decode @ ${r.promptLength}, ${t.type} (AVX2)`, '≥ 1x llama.cpp', ratioText(ours.decode / theirs.decode.value), ours.decode / theirs.decode.value >= 1);
