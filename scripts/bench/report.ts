@@ -205,12 +205,13 @@ export function renderReport(r: BenchReport): Rendered {
     const decodeBound = p.read.value / tokenBytes;
     // Each run's decode against the read bandwidth measured around it, where those two agreed.
     const around = (t.ours.readAround ?? []).map(([before, after], i) => ({
+      read: (before + after) / 2,
       fraction: ((t.ours.decode[i] ?? NaN) * tokenBytes) / ((before + after) / 2),
       steady: Math.abs(before - after) / Math.max(before, after) <= MAX_PROBE_SPREAD,
     }));
     const aroundJudged = around.filter((x) => x.steady).map((x) => x.fraction);
     // The read bandwidth itself around the runs that held: the host's phase those runs met.
-    const aroundRead = (t.ours.readAround ?? []).filter((_, i) => around[i]!.steady).map(([before, after]) => (before + after) / 2);
+    const aroundRead = around.filter((x) => x.steady).map((x) => x.read);
     const aroundSteady = native && aroundJudged.length > 0 && 2 * aroundJudged.length >= around.length;
     const ours = { prefill: median(t.ours.prefill), decode: median(t.ours.decode) };
     const theirs = { prefill: best(t.llamaCpp.prefill, true), decode: best(t.llamaCpp.decode, true) };
