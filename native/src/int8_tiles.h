@@ -71,7 +71,7 @@ inline RowPlacement row_placement(uint8_t * out, int64_t k) {
 // A prefetch into L2 does not hold an L1 miss buffer for the whole trip from memory. Decode at
 // depth 750 on a Zen 4 EPYC VM, fresh processes alternating: q4_0 41.3-42.5 tok/s against
 // 32.3-36.8 (8 ahead into L1 only), q8_0 26.2-28.0 against 17.1-26.1; the AVX2 kernel (capped)
-// 47.0-48.4 against 33.9-38.8 (q4_0). kernel_bench's matvec, in-process rounds alternating: 48.5
+// 47.0-48.4 against 33.9-38.8 (q4_0). kernel_bench's matvec in a temporary harness, in-process rounds alternating: 48.5
 // against 38.1 GB/s (q4_0) and 48.1 against 41.5 (q8_0), medians of about 50 rounds. 32 to 128
 // blocks ahead, T1 or T2, and L1 at 2 to 8 ahead all landed at 43-48 GB/s, 5-10 above the single
 // L1 prefetch; without the L1 prefetch q4_0 lost about 1 GB/s and q8_0 about 5.

@@ -129,7 +129,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uin
 // summed in 16-bit lanes (16 products of at most 15 x 127, below 32767), widened once per block.
 // The sums are exact integers, so the results are row_kernel's bit for bit. Why not VPDPBUSD on
 // whole registers: streaming from memory, this form kept more of the weights in flight. kernel_bench's
-// matvec on the Zen 4 VM, in-process rounds with the order rotated, medians of the 37 rounds
+// matvec on the Zen 4 VM in a temporary harness, in-process rounds with the order rotated, medians of the 37 rounds
 // in a high-bandwidth phase: 54.0 GB/s against row_kernel's 48.6 (VPDPBUSD on 256-bit halves 49.8,
 // VPMADDUBSW on whole registers 49.2, row_kernel with 2 or 8 partial sums 47.9 and 48.6).
 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))) void q4_row_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act,
