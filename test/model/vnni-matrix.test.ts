@@ -18,6 +18,8 @@ import { tinyPair } from '../helpers/tiny-model.js';
 const SHAPES: [k: number, n: number, m: number][] = [
   [64, 16, 1], [64, 192, 2], [96, 48, 3], [256, 64, 5], [64, 192, 7], [2048, 64, 8], [2048, 64, 9], [8192, 32, 3],
   [1152, 4304, 17], [96, 48, 256],
+  // Decode's single row over many blocks (q4_0 has a kernel of its own for it): 64 and 256 blocks.
+  [2048, 64, 1], [8192, 32, 1],
   // Prefill's shared path (n a multiple of 32, 16 rows or more), which runs on AMX tiles where the
   // CPU has them: whole and partial 32-row tile pairs, and rows split into chunks (large k).
   [64, 32, 16], [2048, 96, 40], [8192, 64, 100], [64, 32, 300], [4096, 128, 512],
