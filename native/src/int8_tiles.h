@@ -74,7 +74,10 @@ inline RowPlacement row_placement(uint8_t * out, int64_t k) {
 // 47.0-48.4 against 33.9-38.8 (q4_0). kernel_bench's matvec in a temporary harness, in-process rounds alternating: 48.5
 // against 38.1 GB/s (q4_0) and 48.1 against 41.5 (q8_0), medians of about 50 rounds. 32 to 128
 // blocks ahead, T1 or T2, and L1 at 2 to 8 ahead all landed at 43-48 GB/s, 5-10 above the single
-// L1 prefetch; without the L1 prefetch q4_0 lost about 1 GB/s and q8_0 about 5.
+// L1 prefetch; without the L1 prefetch q4_0 lost about 1 GB/s and q8_0 about 5. On a Zen 5 EPYC
+// VM (`scripts/kernel-bench.sh 1 5 matvec`, one thread, builds alternating): 19-20 GB/s of q4_0
+// against 13-14 with the prefetches taken out; 32 or 128 ahead, T0 or T2, L1 at 8 and a scales
+// prefetch all landed within that host's noise of this.
 constexpr size_t kPrefetchL2Blocks = 64;
 constexpr size_t kPrefetchL1Blocks = 4;
 
