@@ -124,6 +124,56 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uin
     for (int j = 0; j < MT; ++j) _mm512_storeu_ps(out + size_t(j) * size_t(n), finish(_mm512_add_ps(acc[j], b), gelu));
 }
 
+// Decode of q8_0 (one activation row), row_kernel<GGML_TYPE_Q8_0, 1>'s arithmetic tile by tile (its
+// results bit for bit) on NT consecutive tiles at once, for NT streams of weights in flight, as
+// q4_rows_kernel below does (which says why), with its prefetches.
+template <int NT>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void q8_rows_kernel(const uint8_t * tiles, size_t tile_stride, int64_t nb, const uint8_t * act,
+                                                                          int64_t k, const float * bias, const float * gelu, float * out) {
+    constexpr Format f = kQ8Unsigned;
+    constexpr int64_t kFarBlocks = 16;
+    constexpr int NS = 4;  // independent partial sums, as row_kernel's for one row
+    const size_t scale_bytes = size_t(nb) * kBlockScaleBytes;
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t * qa = act + size_t(b) * kBlock;
+        float d_a;
+        int32_t start;
+        std::memcpy(&d_a, act + k + 4 * b, sizeof d_a);
+        std::memcpy(&start, act + k + 4 * nb + 4 * b, sizeof start);
+        const int64_t ahead = b + kFarBlocks;
+        const uint8_t * far = ahead < nb ? tiles + scale_bytes + size_t(ahead) * f.packed_block
+                                         : tiles + NT * tile_stride + scale_bytes + size_t(ahead - nb) * f.packed_block;
+        for (int t = 0; t < NT; ++t) {
+            const uint8_t * tile = tiles + size_t(t) * tile_stride;
+            const uint8_t * wb = tile + scale_bytes + size_t(b) * f.packed_block;
+            for (size_t line = 0; line < f.packed_block; line += 64) {
+                _mm_prefetch(reinterpret_cast<const char *>(far + size_t(t) * tile_stride + line), _MM_HINT_T1);
+                _mm_prefetch(reinterpret_cast<const char *>(wb + kPrefetchL1Blocks * f.packed_block + line), _MM_HINT_T0);
+            }
+            if ((b & 1) == 0) _mm_prefetch(reinterpret_cast<const char *>(tile + NT * tile_stride + size_t(b) * kBlockScaleBytes), _MM_HINT_T1);
+            const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(tile + size_t(b) * kBlockScaleBytes)));
+            __m512i w[kGroups];
+            load_block<GGML_TYPE_Q8_0>(wb, w);
+            __m512i sums[NS];
+            sums[0] = _mm512_set1_epi32(start);
+            for (int c = 1; c < NS; ++c) sums[c] = _mm512_setzero_si512();
+            for (int g = 0; g < kGroups; ++g) {
+                int32_t four;
+                std::memcpy(&four, qa + 4 * g, sizeof four);
+                sums[g % NS] = _mm512_dpbusd_epi32(sums[g % NS], w[g], _mm512_set1_epi32(four));
+            }
+            for (int c = 1; c < NS; ++c) sums[0] = _mm512_add_epi32(sums[0], sums[c]);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[0]), _mm512_mul_ps(dw, _mm512_set1_ps(d_a)), acc[t]);
+        }
+    }
+    for (int t = 0; t < NT; ++t) {
+        const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias + t * kRows) : _mm512_setzero_ps();
+        _mm512_storeu_ps(out + t * kRows, finish(_mm512_add_ps(acc[t], b), gelu));
+    }
+}
+
 // Decode of q4_0 (one activation row) as the AVX2 kernel does it (avx2_int8.cpp): 256-bit halves
 // of the tile (rows 0-7, 8-15), each group's nibbles times the row's bytes by VPMADDUBSW, pairs
 // summed in 16-bit lanes (16 products of at most 15 x 127, below 32767), widened once per block.
@@ -134,48 +184,80 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uin
 // VPMADDUBSW on whole registers 49.2, row_kernel with 2 or 8 partial sums 47.9 and 48.6). On a
 // Zen 5 VM (full-width AVX-512) the two streamed alike: one thread 19.0-19.6 against 18.6-19.0 GB/s,
 // and real decode at depth 750 no different beyond the host's noise.
-__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))) void q4_row_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act,
-                                                                                      size_t stride, int64_t k, const float * bias,
-                                                                                      const float * gelu, float * out, int64_t n) {
-    (void)stride, (void)n;
-    const uint8_t * scales = tile;
-    const uint8_t * weights = tile + size_t(nb) * kBlockScaleBytes;
+//
+// NT consecutive tiles at once, block by block: NT streams of weights in flight instead of one,
+// which is what lifted one core's stream (a standalone copy on a Zen 5 VM, one thread from memory,
+// rounds alternating: 4 tiles 26.0-26.6 GB/s against one tile's 18.4-18.8, and above a plain
+// sequential read's 22-26 in the same rounds; 8 tiles no better than 4). Each tile keeps its own
+// arithmetic, so the results are the one-tile kernel's bit for bit. The prefetches run
+// kFarBlocks ahead in each tile and on into the next NT tiles' blocks, and fetch the next tiles'
+// scales as well: without them every group of tiles began with its scales missing.
+template <int NT>
+__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))) void q4_rows_kernel(const uint8_t * tiles, size_t tile_stride, int64_t nb,
+                                                                                       const uint8_t * act, int64_t k, const float * bias,
+                                                                                       const float * gelu, float * out) {
+    constexpr int64_t kFarBlocks = 32;
+    const size_t scale_bytes = size_t(nb) * kBlockScaleBytes;
     const __m256i nibbles = _mm256_set1_epi8(0x0F);
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 acc[NT][2];
+    for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t * wb = weights + size_t(b) * kQ4.packed_block;
-        prefetch_ahead(wb, kQ4.packed_block);
         const uint8_t * qa = act + size_t(b) * kBlock;
-        __m256i pairs[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-        for (int p = 0; p < kGroups / 2; ++p) {
-            int32_t low4, high4;
-            std::memcpy(&low4, qa + 4 * p, sizeof low4);
-            std::memcpy(&high4, qa + 4 * (p + kGroups / 2), sizeof high4);
-            const __m256i a_low = _mm256_set1_epi32(low4);
-            const __m256i a_high = _mm256_set1_epi32(high4);
-            for (int h = 0; h < 2; ++h) {
-                const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + p * 64 + h * 32));
-                const __m256i low = _mm256_and_si256(packed, nibbles);
-                const __m256i high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibbles);
-                pairs[h] = _mm256_add_epi16(pairs[h], _mm256_add_epi16(_mm256_maddubs_epi16(low, a_low), _mm256_maddubs_epi16(high, a_high)));
-            }
-        }
         float d_a;
         int32_t start;
         std::memcpy(&d_a, act + k + 4 * b, sizeof d_a);
         std::memcpy(&start, act + k + 4 * nb + 4 * b, sizeof start);
         const __m256 da = _mm256_set1_ps(d_a);
-        for (int h = 0; h < 2; ++h) {
-            const __m256i sums = _mm256_add_epi32(_mm256_madd_epi16(pairs[h], ones), _mm256_set1_epi32(start));
-            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(scales + size_t(b) * kBlockScaleBytes + 16 * h)));
-            acc[h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, da), acc[h]);
+        const int64_t ahead = b + kFarBlocks;
+        const uint8_t * far = ahead < nb ? tiles + scale_bytes + size_t(ahead) * kQ4.packed_block
+                                         : tiles + NT * tile_stride + scale_bytes + size_t(ahead - nb) * kQ4.packed_block;
+        for (int t = 0; t < NT; ++t) {
+            const uint8_t * tile = tiles + size_t(t) * tile_stride;
+            const uint8_t * wb = tile + scale_bytes + size_t(b) * kQ4.packed_block;
+            for (size_t line = 0; line < kQ4.packed_block; line += 64) {
+                _mm_prefetch(reinterpret_cast<const char *>(far + size_t(t) * tile_stride + line), _MM_HINT_T1);
+                _mm_prefetch(reinterpret_cast<const char *>(wb + kPrefetchL1Blocks * kQ4.packed_block + line), _MM_HINT_T0);
+            }
+            if ((b & 1) == 0) _mm_prefetch(reinterpret_cast<const char *>(tile + NT * tile_stride + size_t(b) * kBlockScaleBytes), _MM_HINT_T1);
+            __m256i pairs[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+            for (int p = 0; p < kGroups / 2; ++p) {
+                int32_t low4, high4;
+                std::memcpy(&low4, qa + 4 * p, sizeof low4);
+                std::memcpy(&high4, qa + 4 * (p + kGroups / 2), sizeof high4);
+                const __m256i a_low = _mm256_set1_epi32(low4);
+                const __m256i a_high = _mm256_set1_epi32(high4);
+                for (int h = 0; h < 2; ++h) {
+                    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + p * 64 + h * 32));
+                    const __m256i low = _mm256_and_si256(packed, nibbles);
+                    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibbles);
+                    pairs[h] = _mm256_add_epi16(pairs[h], _mm256_add_epi16(_mm256_maddubs_epi16(low, a_low), _mm256_maddubs_epi16(high, a_high)));
+                }
+            }
+            for (int h = 0; h < 2; ++h) {
+                const __m256i sums = _mm256_add_epi32(_mm256_madd_epi16(pairs[h], ones), _mm256_set1_epi32(start));
+                const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(tile + size_t(b) * kBlockScaleBytes + 16 * h)));
+                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, da), acc[t][h]);
+            }
         }
     }
-    const __m512 sums = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(acc[0])), _mm256_castps_pd(acc[1]), 1));
-    const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
-    _mm512_storeu_ps(out, finish(_mm512_add_ps(sums, b), gelu));
+    for (int t = 0; t < NT; ++t) {
+        const __m512 sums = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(acc[t][0])), _mm256_castps_pd(acc[t][1]), 1));
+        const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias + t * kRows) : _mm512_setzero_ps();
+        _mm512_storeu_ps(out + t * kRows, finish(_mm512_add_ps(sums, b), gelu));
+    }
 }
+
+// The one-tile form, for the kernel table (a share's last tiles, tiles taken over from another thread).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))) void q4_row_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act,
+                                                                                      size_t stride, int64_t k, const float * bias,
+                                                                                      const float * gelu, float * out, int64_t n) {
+    (void)stride, (void)n;
+    q4_rows_kernel<1>(tile, tile_bytes(kQ4, nb), nb, act, k, bias, gelu, out);
+}
+
+// Tiles a decode row takes at once (q4_rows_kernel, q8_rows_kernel).
+constexpr int64_t kDecodeTiles = 4;
 
 // Prefill (three to eight activation rows), the same arithmetic. Here the loop over rows is the
 // inner one, so each group's VPDPBUSDs for the MT rows are independent and issue back to back;
@@ -646,13 +728,32 @@ void VnniMatrix::multiply_amx(const uint8_t * activations, const float * bias, f
 }
 
 void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth, const float * gelu) const {
-#if MOONDREAM_VNNI_MATRIX
     const int64_t tiles = n_ / kRows;
+    if (m <= 2 && nth > 1 && nth <= TileClaims::kMaxThreads) {
+        // Decode: each thread streams its own share in order, whole groups of the tiles the q4_0
+        // kernel takes at once and about 256 KiB at a time (the claims' atomics stay rare), and
+        // then helps with the others' a tile at a time (tile_claims.h).
+        const int64_t own_step = kDecodeTiles * std::max<int64_t>(1, int64_t((size_t(256) << 10) / tile_bytes_) / kDecodeTiles);
+        for (auto r = claims_.take_own(tiles, ith, nth, own_step); !r.empty(); r = claims_.take_own(tiles, ith, nth, own_step)) {
+            multiply_tiles(activations, bias, out, m, r.first, r.last, gelu);
+        }
+        for (auto r = claims_.take_other(tiles, ith, nth, 1); !r.empty(); r = claims_.take_other(tiles, ith, nth, 1)) {
+            multiply_tiles(activations, bias, out, m, r.first, r.last, gelu);
+        }
+        claims_.leave(nth);
+        return;
+    }
     // Prefill takes tiles in pairs, so each thread's share is rounded up to an even count.
     const int64_t share = (tiles + nth - 1) / nth;
     const int64_t per_thread = m > 2 ? (share + 1) / 2 * 2 : share;
     const int64_t first = std::min(tiles, per_thread * ith);
     const int64_t last = std::min(tiles, first + per_thread);
+    multiply_tiles(activations, bias, out, m, first, last, gelu);
+}
+
+void VnniMatrix::multiply_tiles(const uint8_t * activations, const float * bias, float * out, int64_t m, int64_t first, int64_t last,
+                                const float * gelu) const {
+#if MOONDREAM_VNNI_MATRIX
     const size_t stride = activation_stride(k_);
     const int64_t nb = k_ / kBlock;
     if (avx2_) {
@@ -663,6 +764,17 @@ void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float
         return;
     }
     const bool q4 = type_ == GGML_TYPE_Q4_0;
+    if (m == 1) {
+        // Decode: groups of kDecodeTiles tiles at once, then any left one by one.
+        int64_t t = first;
+        for (; t + kDecodeTiles <= last; t += kDecodeTiles) {
+            (q4 ? q4_rows_kernel<kDecodeTiles> : q8_rows_kernel<kDecodeTiles>)(tile(t), tile_bytes_, nb, activations, k_,
+                                                                              bias != nullptr ? bias + t * kRows : nullptr, gelu, out + size_t(t * kRows));
+        }
+        const TileKernel kernel = q4 ? kKernels<GGML_TYPE_Q4_0>[1] : kKernels<GGML_TYPE_Q8_0>[1];
+        for (; t < last; ++t) kernel(tile(t), nb, activations, stride, k_, bias != nullptr ? bias + t * kRows : nullptr, gelu, out + size_t(t * kRows), n_);
+        return;
+    }
     for (int64_t t = first; t < last;) {
         if (m > 2 && t + 1 < last) {
             for (int64_t j = 0; j < m; j += kPairColumns) {
@@ -683,13 +795,7 @@ void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float
         t += 1;
     }
 #else
-    (void)activations;
-    (void)bias;
-    (void)out;
-    (void)m;
-    (void)ith;
-    (void)nth;
-    (void)gelu;
+    (void)activations, (void)bias, (void)out, (void)m, (void)first, (void)last, (void)gelu;
 #endif
 }
 

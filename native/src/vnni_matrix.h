@@ -20,6 +20,7 @@
 #include "ggml.h"
 #include "memory_pages.h"
 #include "moondream_cpu.h"
+#include "tile_claims.h"
 
 namespace moondream {
 
@@ -69,6 +70,8 @@ public:
     ggml_tensor * mul_mat(ggml_context * ctx, ggml_tensor * x, ggml_tensor * bias = nullptr, const float * gelu_table = nullptr) const;
 
     // What the multiply ops run on thread `ith` of `nth`; `bias` and `gelu` (a GELU table) may be null.
+    // Decode's products (m <= 2) hand their tiles out dynamically (tile_claims.h), so every thread
+    // of the op must call this once.
     void multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth, const float * gelu = nullptr) const;
 
     // Prefill's multiply (m > 2) with the tile pairs handed out one at a time from a shared counter,
@@ -89,6 +92,9 @@ public:
 private:
     VnniMatrix() = default;
     const uint8_t * tile(int64_t t) const { return data_ + size_t(t) * tile_bytes_; }
+    // Tiles [first, last) of the product.
+    void multiply_tiles(const uint8_t * activations, const float * bias, float * out, int64_t m, int64_t first, int64_t last,
+                        const float * gelu) const;
     // multiply_shared on AMX tiles (amx_matrix.h), the same results bit for bit.
     void multiply_amx(const uint8_t * activations, const float * bias, float * out, int64_t m) const;
 
@@ -105,6 +111,7 @@ private:
     bool use_amx_ = false;      // amx::cpu_choice() when packed
     bool avx2_ = false;         // packed for the AVX2 kernels: no AVX-512 VNNI in this process
     mutable std::atomic<int64_t> next_pair_{0};
+    mutable TileClaims claims_;  // decode's
 };
 
 }  // namespace moondream

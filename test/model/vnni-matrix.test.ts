@@ -20,6 +20,9 @@ const SHAPES: [k: number, n: number, m: number][] = [
   [1152, 4304, 17], [96, 48, 256],
   // Decode's single row over many blocks (q4_0 has a kernel of its own for it): 64 and 256 blocks.
   [2048, 64, 1], [8192, 32, 1],
+  // Decode's groups of 4 tiles, with tiles left over in a thread's share (27 and 65 tiles over 2
+  // threads) and a thread done early taking over the other's last tiles.
+  [2048, 432, 1], [8192, 256, 1], [256, 1040, 1],
   // Prefill's shared path (n a multiple of 32, 16 rows or more), which runs on AMX tiles where the
   // CPU has them: whole and partial 32-row tile pairs, and rows split into chunks (large k).
   [64, 32, 16], [2048, 96, 40], [8192, 64, 100], [64, 32, 300], [4096, 128, 512],
