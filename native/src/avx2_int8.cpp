@@ -96,6 +96,63 @@ __attribute__((target("avx2,fma,f16c"))) void q4_tile_kernel(const uint8_t * til
     }
 }
 
+// Decode of q4_0 (one activation row) on NT consecutive tiles at once, block by block, for NT
+// streams of weights in flight (vnni_matrix.cpp's q4_rows_kernel says why), with its prefetches:
+// the next tiles' blocks and scales. Each tile's arithmetic is q4_tile_kernel<1>'s, so the
+// results are its bit for bit. With 4 tiles the accumulators take 8 of the 16 registers.
+template <int NT>
+__attribute__((target("avx2,fma,f16c"))) void q4_rows_kernel(const uint8_t * tiles, size_t tile_stride, int64_t nb, const uint8_t * act, int64_t k,
+                                                            const float * bias, float * out) {
+    constexpr int64_t kFarBlocks = 32;
+    const size_t scale_bytes = size_t(nb) * kBlockScaleBytes;
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i nibbles = _mm256_set1_epi8(0x0F);
+    __m256 acc[NT][2];
+    for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t * qa = act + size_t(b) * kBlock;
+        float d_a;
+        std::memcpy(&d_a, act + size_t(k) + 4 * size_t(b), sizeof d_a);
+        const __m256 da = _mm256_set1_ps(d_a);
+        const __m256i start = _mm256_set1_epi32(load_four(act + size_t(k) + 4 * size_t(nb) + 4 * size_t(b)));
+        const int64_t ahead = b + kFarBlocks;
+        const uint8_t * far = ahead < nb ? tiles + scale_bytes + size_t(ahead) * kQ4.packed_block
+                                         : tiles + NT * tile_stride + scale_bytes + size_t(ahead - nb) * kQ4.packed_block;
+        for (int t = 0; t < NT; ++t) {
+            const uint8_t * tile = tiles + size_t(t) * tile_stride;
+            const uint8_t * wb = tile + scale_bytes + size_t(b) * kQ4.packed_block;
+            for (size_t line = 0; line < kQ4.packed_block; line += 64) {
+                _mm_prefetch(reinterpret_cast<const char *>(far + size_t(t) * tile_stride + line), _MM_HINT_T1);
+                _mm_prefetch(reinterpret_cast<const char *>(wb + kPrefetchL1Blocks * kQ4.packed_block + line), _MM_HINT_T0);
+            }
+            if ((b & 1) == 0) _mm_prefetch(reinterpret_cast<const char *>(tile + NT * tile_stride + size_t(b) * kBlockScaleBytes), _MM_HINT_T1);
+            __m256i pairs[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+            for (int p = 0; p < kGroups / 2; ++p) {
+                const __m256i a_low = _mm256_set1_epi32(load_four(qa + 4 * p));
+                const __m256i a_high = _mm256_set1_epi32(load_four(qa + 4 * (p + kGroups / 2)));
+                for (int h = 0; h < 2; ++h) {
+                    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + p * 64 + h * 32));
+                    const __m256i low = _mm256_and_si256(packed, nibbles);
+                    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibbles);
+                    pairs[h] = _mm256_add_epi16(pairs[h], _mm256_add_epi16(_mm256_maddubs_epi16(low, a_low), _mm256_maddubs_epi16(high, a_high)));
+                }
+            }
+            const uint8_t * block = tile + size_t(b) * kBlockScaleBytes;
+            for (int h = 0; h < 2; ++h) {
+                const __m256i sums = _mm256_add_epi32(_mm256_madd_epi16(pairs[h], ones), start);
+                const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(block + 16 * h)));
+                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, da), acc[t][h]);
+            }
+        }
+    }
+    for (int t = 0; t < NT; ++t) {
+        for (int h = 0; h < 2; ++h) {
+            const __m256 b = bias != nullptr ? _mm256_loadu_ps(bias + t * kRows + 8 * h) : _mm256_setzero_ps();
+            _mm256_storeu_ps(out + t * kRows + 8 * h, _mm256_add_ps(acc[t][h], b));
+        }
+    }
+}
+
 // q8_0 in ggml's AVX2 order. ggml's AVX2 q8_0 products (ggml_vec_dot_q8_0_q8_0, llamafile's
 // tinyBLAS_Q0_AVX) keep, per output, 8 float lanes across blocks: lane g accumulates
 // fma(d_w x d_a, the block's exact 4-k sum of group g), and the lanes are added at the end as
@@ -295,8 +352,21 @@ void multiply_tile(ggml_type type, const uint8_t * tile, int64_t nb, const uint8
     }
 }
 
+void multiply_q4_row(const uint8_t * tiles, size_t tile_stride, int64_t count, int64_t nb, const uint8_t * activation, int64_t k, const float * bias,
+                     float * out) {
+    int64_t t = 0;
+    for (; t + kDecodeTiles <= count; t += kDecodeTiles) {
+        q4_rows_kernel<kDecodeTiles>(tiles + size_t(t) * tile_stride, tile_stride, nb, activation, k, bias != nullptr ? bias + t * kRows : nullptr,
+                                     out + t * kRows);
+    }
+    for (; t < count; ++t) {
+        q4_tile_kernel<1, true>(tiles + size_t(t) * tile_stride, nb, activation, 0, k, bias != nullptr ? bias + t * kRows : nullptr, out + t * kRows, 0);
+    }
+}
+
 #else
 
+void multiply_q4_row(const uint8_t *, size_t, int64_t, int64_t, const uint8_t *, int64_t, const float *, float *) {}
 void quantize_row(const float *, const RowPlacement &, int64_t, int32_t) {}
 void pack_tile(const uint8_t *, size_t, ggml_type, int64_t, uint8_t *) {}
 void multiply_tile(ggml_type, const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, float *, int64_t, int64_t) {}

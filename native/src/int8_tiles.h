@@ -77,7 +77,10 @@ inline RowPlacement row_placement(uint8_t * out, int64_t k) {
 // L1 prefetch; without the L1 prefetch q4_0 lost about 1 GB/s and q8_0 about 5. On a Zen 5 EPYC
 // VM (`scripts/kernel-bench.sh 1 5 matvec`, one thread, builds alternating): 19-20 GB/s of q4_0
 // against 13-14 with the prefetches taken out; 32 or 128 ahead, T0 or T2, L1 at 8 and a scales
-// prefetch all landed within that host's noise of this.
+// prefetch all landed within that host's noise of this. The one-row decode kernels of
+// vnni_matrix.cpp now take 4 tiles at once with prefetches of their own (the next tiles' blocks
+// and scales), which lifted that core's stream to about 27 GB/s; this one serves the single-tile
+// paths (two-row decode, a share's leftover tiles, the AVX2 q4_0 decode).
 constexpr size_t kPrefetchL2Blocks = 64;
 constexpr size_t kPrefetchL1Blocks = 4;
 

@@ -756,6 +756,11 @@ void VnniMatrix::multiply_tiles(const uint8_t * activations, const float * bias,
 #if MOONDREAM_VNNI_MATRIX
     const size_t stride = activation_stride(k_);
     const int64_t nb = k_ / kBlock;
+    if (avx2_ && m == 1 && type_ == GGML_TYPE_Q4_0) {
+        avx2_int8::multiply_q4_row(tile(first), tile_bytes_, last - first, nb, activations, k_, bias != nullptr ? bias + first * kRows : nullptr,
+                                   out + size_t(first * kRows));
+        return;
+    }
     if (avx2_) {
         for (int64_t t = first; t < last; ++t) {
             avx2_int8::multiply_tile(type_, tile(t), nb, activations, stride, k_, bias != nullptr ? bias + t * kRows : nullptr,

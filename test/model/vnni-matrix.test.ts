@@ -150,6 +150,27 @@ describe('the VNNI matmul kernel computes ggml\'s q8_0 and q4_0 products', () =>
     }
   });
 
+  it('decode gives every tile the same arithmetic however its tiles are grouped and shared out between threads', (t) => {
+    // A decode row takes tiles 4 at a time and a share's leftovers one at a time, and a thread
+    // that finishes early takes over the other's last tiles: with 1, 2 and 3 threads different
+    // tiles go each way, and ggml's own product does not depend on its thread count, so equal
+    // differences to it say the kernels agree bit for bit (or err alike to the last bit).
+    for (const type of ['q8_0', 'q4_0'] as const) {
+      for (const [k, n] of [[2048, 432], [256, 1040]] as const) {
+        const seed = k + n;
+        const one = addon().vnniMatrixCheck(GGML_TYPES[type].id, k, n, 1, seed, 1);
+        if (!one.supported) {
+          t.skip(notHere());
+          return;
+        }
+        for (const threads of [2, 3]) {
+          const check = addon().vnniMatrixCheck(GGML_TYPES[type].id, k, n, 1, seed, threads);
+          assert.equal(check.maxRelativeDifference, one.maxRelativeDifference, `${type} ${k}x${n}, ${threads} threads`);
+        }
+      }
+    }
+  });
+
   it('rejects what it cannot check with a typed error', () => {
     assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.f16.id, 64, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });
     assert.throws(() => addon().vnniMatrixCheck(GGML_TYPES.q8_0.id, 0, 16, 1, 1, 1), { code: 'ERR_INVALID_ARGUMENT' });
