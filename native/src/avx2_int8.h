@@ -36,9 +36,8 @@ void multiply_tile(ggml_type type, const uint8_t * tile, int64_t nb, const uint8
                    float * out, int64_t n, int64_t m);
 
 // Decode's q4_0 product of `count` consecutive tiles (`tile_stride` bytes apart) with one
-// quantized activation row: multiply_tile's results for each, bit for bit, taken kDecodeTiles at
-// a time (more weight streams in flight on the core).
-constexpr int64_t kDecodeTiles = 4;
+// quantized activation row: multiply_tile's results for each, bit for bit, taken
+// int8_tiles::kDecodeTiles at a time (more weight streams in flight on the core).
 void multiply_q4_row(const uint8_t * tiles, size_t tile_stride, int64_t count, int64_t nb, const uint8_t * activation, int64_t k, const float * bias,
                      float * out);
 

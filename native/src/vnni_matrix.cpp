@@ -83,6 +83,11 @@ __attribute__((target("avx512f"), always_inline)) inline __m512 finish(__m512 su
     return gelu != nullptr ? avx512::gelu_lookup(sum, gelu) : sum;
 }
 
+// finish()'s GELU over outputs already stored (count a multiple of 16): the same values.
+__attribute__((target("avx512f"))) void gelu_in_place(float * out, int64_t count, const float * gelu) {
+    for (int64_t i = 0; i < count; i += 16) _mm512_storeu_ps(out + i, avx512::gelu_lookup(_mm512_loadu_ps(out + i), gelu));
+}
+
 // Decode (one or two activation rows): out[j * n .. + 16] = sum over blocks of d_w * d_a *
 // (integer dot). The weights stream from memory once, so this prefetches and splits each row's
 // VPDPBUSD chain into partial sums to hide the instruction's latency.
@@ -126,7 +131,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uin
 
 // Decode of q8_0 (one activation row), row_kernel<GGML_TYPE_Q8_0, 1>'s arithmetic tile by tile (its
 // results bit for bit) on NT consecutive tiles at once, for NT streams of weights in flight, as
-// q4_rows_kernel below does (which says why), with its prefetches.
+// q4_0's decode row does (avx2_int8.cpp says why), with prefetch_tile's prefetches.
 template <int NT>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void q8_rows_kernel(const uint8_t * tiles, size_t tile_stride, int64_t nb, const uint8_t * act,
                                                                           int64_t k, const float * bias, const float * gelu, float * out) {
@@ -142,17 +147,10 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void q8_rows_kernel(const
         int32_t start;
         std::memcpy(&d_a, act + k + 4 * b, sizeof d_a);
         std::memcpy(&start, act + k + 4 * nb + 4 * b, sizeof start);
-        const int64_t ahead = b + kFarBlocks;
-        const uint8_t * far = ahead < nb ? tiles + scale_bytes + size_t(ahead) * f.packed_block
-                                         : tiles + NT * tile_stride + scale_bytes + size_t(ahead - nb) * f.packed_block;
         for (int t = 0; t < NT; ++t) {
+            prefetch_tile<NT>(tiles, tile_stride, nb, b, t, f.packed_block, kFarBlocks);
             const uint8_t * tile = tiles + size_t(t) * tile_stride;
             const uint8_t * wb = tile + scale_bytes + size_t(b) * f.packed_block;
-            for (size_t line = 0; line < f.packed_block; line += 64) {
-                _mm_prefetch(reinterpret_cast<const char *>(far + size_t(t) * tile_stride + line), _MM_HINT_T1);
-                _mm_prefetch(reinterpret_cast<const char *>(wb + kPrefetchL1Blocks * f.packed_block + line), _MM_HINT_T0);
-            }
-            if ((b & 1) == 0) _mm_prefetch(reinterpret_cast<const char *>(tile + NT * tile_stride + size_t(b) * kBlockScaleBytes), _MM_HINT_T1);
             const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(tile + size_t(b) * kBlockScaleBytes)));
             __m512i w[kGroups];
             load_block<GGML_TYPE_Q8_0>(wb, w);
@@ -174,90 +172,6 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void q8_rows_kernel(const
     }
 }
 
-// Decode of q4_0 (one activation row) as the AVX2 kernel does it (avx2_int8.cpp): 256-bit halves
-// of the tile (rows 0-7, 8-15), each group's nibbles times the row's bytes by VPMADDUBSW, pairs
-// summed in 16-bit lanes (16 products of at most 15 x 127, below 32767), widened once per block.
-// The sums are exact integers, so the results are row_kernel's bit for bit. Why not VPDPBUSD on
-// whole registers: streaming from memory, this form kept more of the weights in flight. kernel_bench's
-// matvec on the Zen 4 VM in a temporary harness, in-process rounds with the order rotated, medians of the 37 rounds
-// in a high-bandwidth phase: 54.0 GB/s against row_kernel's 48.6 (VPDPBUSD on 256-bit halves 49.8,
-// VPMADDUBSW on whole registers 49.2, row_kernel with 2 or 8 partial sums 47.9 and 48.6). On a
-// Zen 5 VM (full-width AVX-512) the two streamed alike: one thread 19.0-19.6 against 18.6-19.0 GB/s,
-// and real decode at depth 750 no different beyond the host's noise.
-//
-// NT consecutive tiles at once, block by block: NT streams of weights in flight instead of one,
-// which is what lifted one core's stream (a standalone copy on a Zen 5 VM, one thread from memory,
-// rounds alternating: 4 tiles 26.0-26.6 GB/s against one tile's 18.4-18.8, and above a plain
-// sequential read's 22-26 in the same rounds; 8 tiles no better than 4). Each tile keeps its own
-// arithmetic, so the results are the one-tile kernel's bit for bit. The prefetches run
-// kFarBlocks ahead in each tile and on into the next NT tiles' blocks, and fetch the next tiles'
-// scales as well: without them every group of tiles began with its scales missing.
-template <int NT>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))) void q4_rows_kernel(const uint8_t * tiles, size_t tile_stride, int64_t nb,
-                                                                                       const uint8_t * act, int64_t k, const float * bias,
-                                                                                       const float * gelu, float * out) {
-    constexpr int64_t kFarBlocks = 32;
-    const size_t scale_bytes = size_t(nb) * kBlockScaleBytes;
-    const __m256i nibbles = _mm256_set1_epi8(0x0F);
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[NT][2];
-    for (int t = 0; t < NT; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t * qa = act + size_t(b) * kBlock;
-        float d_a;
-        int32_t start;
-        std::memcpy(&d_a, act + k + 4 * b, sizeof d_a);
-        std::memcpy(&start, act + k + 4 * nb + 4 * b, sizeof start);
-        const __m256 da = _mm256_set1_ps(d_a);
-        const int64_t ahead = b + kFarBlocks;
-        const uint8_t * far = ahead < nb ? tiles + scale_bytes + size_t(ahead) * kQ4.packed_block
-                                         : tiles + NT * tile_stride + scale_bytes + size_t(ahead - nb) * kQ4.packed_block;
-        for (int t = 0; t < NT; ++t) {
-            const uint8_t * tile = tiles + size_t(t) * tile_stride;
-            const uint8_t * wb = tile + scale_bytes + size_t(b) * kQ4.packed_block;
-            for (size_t line = 0; line < kQ4.packed_block; line += 64) {
-                _mm_prefetch(reinterpret_cast<const char *>(far + size_t(t) * tile_stride + line), _MM_HINT_T1);
-                _mm_prefetch(reinterpret_cast<const char *>(wb + kPrefetchL1Blocks * kQ4.packed_block + line), _MM_HINT_T0);
-            }
-            if ((b & 1) == 0) _mm_prefetch(reinterpret_cast<const char *>(tile + NT * tile_stride + size_t(b) * kBlockScaleBytes), _MM_HINT_T1);
-            __m256i pairs[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-            for (int p = 0; p < kGroups / 2; ++p) {
-                int32_t low4, high4;
-                std::memcpy(&low4, qa + 4 * p, sizeof low4);
-                std::memcpy(&high4, qa + 4 * (p + kGroups / 2), sizeof high4);
-                const __m256i a_low = _mm256_set1_epi32(low4);
-                const __m256i a_high = _mm256_set1_epi32(high4);
-                for (int h = 0; h < 2; ++h) {
-                    const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wb + p * 64 + h * 32));
-                    const __m256i low = _mm256_and_si256(packed, nibbles);
-                    const __m256i high = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibbles);
-                    pairs[h] = _mm256_add_epi16(pairs[h], _mm256_add_epi16(_mm256_maddubs_epi16(low, a_low), _mm256_maddubs_epi16(high, a_high)));
-                }
-            }
-            for (int h = 0; h < 2; ++h) {
-                const __m256i sums = _mm256_add_epi32(_mm256_madd_epi16(pairs[h], ones), _mm256_set1_epi32(start));
-                const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(tile + size_t(b) * kBlockScaleBytes + 16 * h)));
-                acc[t][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, da), acc[t][h]);
-            }
-        }
-    }
-    for (int t = 0; t < NT; ++t) {
-        const __m512 sums = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(acc[t][0])), _mm256_castps_pd(acc[t][1]), 1));
-        const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias + t * kRows) : _mm512_setzero_ps();
-        _mm512_storeu_ps(out + t * kRows, finish(_mm512_add_ps(sums, b), gelu));
-    }
-}
-
-// The one-tile form, for the kernel table (a share's last tiles, tiles taken over from another thread).
-__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))) void q4_row_kernel(const uint8_t * tile, int64_t nb, const uint8_t * act,
-                                                                                      size_t stride, int64_t k, const float * bias,
-                                                                                      const float * gelu, float * out, int64_t n) {
-    (void)stride, (void)n;
-    q4_rows_kernel<1>(tile, tile_bytes(kQ4, nb), nb, act, k, bias, gelu, out);
-}
-
-// Tiles a decode row takes at once (q4_rows_kernel, q8_rows_kernel).
-constexpr int64_t kDecodeTiles = 4;
 
 // Prefill (three to eight activation rows), the same arithmetic. Here the loop over rows is the
 // inner one, so each group's VPDPBUSDs for the MT rows are independent and issue back to back;
@@ -380,7 +294,7 @@ constexpr PairKernel kPairKernels[kPairColumns + 1] = {nullptr, pair_kernel<T, 1
 using TileKernel = void (*)(const uint8_t *, int64_t, const uint8_t *, size_t, int64_t, const float *, const float *, float *, int64_t);
 template <ggml_type T>
 constexpr TileKernel kKernels[kMaxColumns + 1] = {nullptr,
-                                                  T == GGML_TYPE_Q4_0 ? q4_row_kernel : row_kernel<T, 1>,
+                                                  row_kernel<T, 1>,
                                                   row_kernel<T, 2>,  tile_kernel<T, 3>, tile_kernel<T, 4>,
                                                   tile_kernel<T, 5>, tile_kernel<T, 6>, tile_kernel<T, 7>, tile_kernel<T, 8>};
 
@@ -756,9 +670,17 @@ void VnniMatrix::multiply_tiles(const uint8_t * activations, const float * bias,
 #if MOONDREAM_VNNI_MATRIX
     const size_t stride = activation_stride(k_);
     const int64_t nb = k_ / kBlock;
-    if (avx2_ && m == 1 && type_ == GGML_TYPE_Q4_0) {
+    if (m == 1 && type_ == GGML_TYPE_Q4_0) {
+        // q4_0's decode row is the AVX2 kernel's on either path (avx2_int8.cpp: 256-bit halves,
+        // VPMADDUBSW pairs, exact integer sums, so row_kernel's results bit for bit), which kept
+        // more of the weights in flight than VPDPBUSD on whole registers: kernel_bench's matvec on
+        // the Zen 4 VM in a temporary harness, in-process rounds with the order rotated, medians of
+        // the 37 rounds in a high-bandwidth phase: 54.0 GB/s against row_kernel's 48.6 (VPDPBUSD on
+        // 256-bit halves 49.8, VPMADDUBSW on whole registers 49.2). On a Zen 5 VM the two streamed
+        // alike, one tile at a time.
         avx2_int8::multiply_q4_row(tile(first), tile_bytes_, last - first, nb, activations, k_, bias != nullptr ? bias + first * kRows : nullptr,
                                    out + size_t(first * kRows));
+        if (gelu != nullptr) gelu_in_place(out + size_t(first * kRows), (last - first) * kRows, gelu);
         return;
     }
     if (avx2_) {
@@ -768,18 +690,20 @@ void VnniMatrix::multiply_tiles(const uint8_t * activations, const float * bias,
         }
         return;
     }
-    const bool q4 = type_ == GGML_TYPE_Q4_0;
     if (m == 1) {
-        // Decode: groups of kDecodeTiles tiles at once, then any left one by one.
+        // q8_0's decode row: groups of kDecodeTiles tiles at once, then any left one by one.
         int64_t t = first;
         for (; t + kDecodeTiles <= last; t += kDecodeTiles) {
-            (q4 ? q4_rows_kernel<kDecodeTiles> : q8_rows_kernel<kDecodeTiles>)(tile(t), tile_bytes_, nb, activations, k_,
-                                                                              bias != nullptr ? bias + t * kRows : nullptr, gelu, out + size_t(t * kRows));
+            q8_rows_kernel<kDecodeTiles>(tile(t), tile_bytes_, nb, activations, k_, bias != nullptr ? bias + t * kRows : nullptr, gelu,
+                                         out + size_t(t * kRows));
         }
-        const TileKernel kernel = q4 ? kKernels<GGML_TYPE_Q4_0>[1] : kKernels<GGML_TYPE_Q8_0>[1];
-        for (; t < last; ++t) kernel(tile(t), nb, activations, stride, k_, bias != nullptr ? bias + t * kRows : nullptr, gelu, out + size_t(t * kRows), n_);
+        for (; t < last; ++t) {
+            row_kernel<GGML_TYPE_Q8_0, 1>(tile(t), nb, activations, stride, k_, bias != nullptr ? bias + t * kRows : nullptr, gelu,
+                                          out + size_t(t * kRows), n_);
+        }
         return;
     }
+    const bool q4 = type_ == GGML_TYPE_Q4_0;
     for (int64_t t = first; t < last;) {
         if (m > 2 && t + 1 < last) {
             for (int64_t j = 0; j < m; j += kPairColumns) {
