@@ -88,6 +88,23 @@ __attribute__((target("avx512f"))) void gelu_in_place(float * out, int64_t count
     for (int64_t i = 0; i < count; i += 16) _mm512_storeu_ps(out + i, avx512::gelu_lookup(_mm512_loadu_ps(out + i), gelu));
 }
 
+// A block's exact integer dot of a tile's 16 rows (w, load_block's) with an activation row's 32
+// values at `qa`, from `start` (the block's offset correction): the group's VPDPBUSDs spread over
+// NS independent partial sums to hide the instruction's latency, added in order at the end.
+template <int NS>
+__attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline __m512i block_dot(const __m512i * w, const uint8_t * qa, int32_t start) {
+    __m512i sums[NS];
+    sums[0] = _mm512_set1_epi32(start);
+    for (int c = 1; c < NS; ++c) sums[c] = _mm512_setzero_si512();
+    for (int g = 0; g < kGroups; ++g) {
+        int32_t four;
+        std::memcpy(&four, qa + 4 * g, sizeof four);
+        sums[g % NS] = _mm512_dpbusd_epi32(sums[g % NS], w[g], _mm512_set1_epi32(four));
+    }
+    for (int c = 1; c < NS; ++c) sums[0] = _mm512_add_epi32(sums[0], sums[c]);
+    return sums[0];
+}
+
 // Decode (one or two activation rows): out[j * n .. + 16] = sum over blocks of d_w * d_a *
 // (integer dot). The weights stream from memory once, so this prefetches and splits each row's
 // VPDPBUSD chain into partial sums to hide the instruction's latency.
@@ -113,16 +130,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void row_kernel(const uin
             int32_t start;
             std::memcpy(&d_a, row + k + 4 * b, sizeof d_a);
             std::memcpy(&start, row + k + 4 * nb + 4 * b, sizeof start);
-            __m512i sums[NS];
-            sums[0] = _mm512_set1_epi32(start);
-            for (int c = 1; c < NS; ++c) sums[c] = _mm512_setzero_si512();
-            for (int g = 0; g < kGroups; ++g) {
-                int32_t four;
-                std::memcpy(&four, qa + 4 * g, sizeof four);
-                sums[g % NS] = _mm512_dpbusd_epi32(sums[g % NS], w[g], _mm512_set1_epi32(four));
-            }
-            for (int c = 1; c < NS; ++c) sums[0] = _mm512_add_epi32(sums[0], sums[c]);
-            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[0]), _mm512_mul_ps(dw, _mm512_set1_ps(d_a)), acc[j]);
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(block_dot<NS>(w, qa, start)), _mm512_mul_ps(dw, _mm512_set1_ps(d_a)), acc[j]);
         }
     }
     const __m512 b = bias != nullptr ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
@@ -154,16 +162,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void q8_rows_kernel(const
             const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(tile + size_t(b) * kBlockScaleBytes)));
             __m512i w[kGroups];
             load_block<GGML_TYPE_Q8_0>(wb, w);
-            __m512i sums[NS];
-            sums[0] = _mm512_set1_epi32(start);
-            for (int c = 1; c < NS; ++c) sums[c] = _mm512_setzero_si512();
-            for (int g = 0; g < kGroups; ++g) {
-                int32_t four;
-                std::memcpy(&four, qa + 4 * g, sizeof four);
-                sums[g % NS] = _mm512_dpbusd_epi32(sums[g % NS], w[g], _mm512_set1_epi32(four));
-            }
-            for (int c = 1; c < NS; ++c) sums[0] = _mm512_add_epi32(sums[0], sums[c]);
-            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[0]), _mm512_mul_ps(dw, _mm512_set1_ps(d_a)), acc[t]);
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(block_dot<NS>(w, qa, start)), _mm512_mul_ps(dw, _mm512_set1_ps(d_a)), acc[t]);
         }
     }
     for (int t = 0; t < NT; ++t) {
@@ -171,7 +170,6 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void q8_rows_kernel(const
         _mm512_storeu_ps(out + t * kRows, finish(_mm512_add_ps(acc[t], b), gelu));
     }
 }
-
 
 // Prefill (three to eight activation rows), the same arithmetic. Here the loop over rows is the
 // inner one, so each group's VPDPBUSDs for the MT rows are independent and issue back to back;
@@ -644,8 +642,8 @@ void VnniMatrix::multiply_amx(const uint8_t * activations, const float * bias, f
 void VnniMatrix::multiply(const uint8_t * activations, const float * bias, float * out, int64_t m, int ith, int nth, const float * gelu) const {
     const int64_t tiles = n_ / kRows;
     if (m <= 2 && nth > 1 && nth <= TileClaims::kMaxThreads) {
-        // Decode: each thread streams its own share in order, whole groups of the tiles the q4_0
-        // kernel takes at once and about 256 KiB at a time (the claims' atomics stay rare), and
+        // Decode: each thread streams its own share in order, whole groups of the tiles a decode
+        // row takes at once (kDecodeTiles) and about 256 KiB at a time (the claims' atomics stay rare), and
         // then helps with the others' a tile at a time (tile_claims.h).
         const int64_t own_step = kDecodeTiles * std::max<int64_t>(1, int64_t((size_t(256) << 10) / tile_bytes_) / kDecodeTiles);
         for (auto r = claims_.take_own(tiles, ith, nth, own_step); !r.empty(); r = claims_.take_own(tiles, ith, nth, own_step)) {
