@@ -203,6 +203,8 @@ export interface NativeLoadOptions {
   packedCacheDir?: string;
   /** LoadParams::profile_ops. */
   profileOps?: boolean;
+  /** LoadParams::release_vision_weights. */
+  releaseVisionWeights?: boolean;
 }
 
 export interface NativeSessionOptions {

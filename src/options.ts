@@ -124,6 +124,7 @@ export function modelLoadOptions(o: Record<string, unknown>): NativeLoadOptions 
   const repackWeights = optionalBoolean(o.repackWeights, 'options.repackWeights');
   const vnniKernel = optionalBoolean(o.vnniKernel, 'options.vnniKernel');
   const profileOps = optionalBoolean(o.profileOps, 'options.profileOps');
+  const releaseVisionWeights = optionalBoolean(o.releaseVisionWeights, 'options.releaseVisionWeights');
   const cache = o.packedWeightCache;
   if (cache !== undefined && cache !== false && (typeof cache !== 'string' || cache === '')) {
     throw invalidArgument('options.packedWeightCache', 'a directory path or false', cache);
@@ -133,6 +134,7 @@ export function modelLoadOptions(o: Record<string, unknown>): NativeLoadOptions 
   if (repackWeights !== undefined) out.repackWeights = repackWeights;
   if (vnniKernel !== undefined) out.vnniKernel = vnniKernel;
   if (profileOps !== undefined) out.profileOps = profileOps;
+  if (releaseVisionWeights !== undefined) out.releaseVisionWeights = releaseVisionWeights;
   return out;
 }
 

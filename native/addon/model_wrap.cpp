@@ -122,6 +122,7 @@ Napi::Value LoadModelBinding(const Napi::CallbackInfo & info) {
         params.repack_weights = bool_option(options, "repackWeights", true);
         params.vnni_kernel = bool_option(options, "vnniKernel", true);
         params.profile_ops = bool_option(options, "profileOps", false);
+        params.release_vision_weights = bool_option(options, "releaseVisionWeights", false);
         params.packed_cache_dir = string_option(options, "packedCacheDir", "");
     }
     return PromiseWorker<std::shared_ptr<Model>>::queue(

@@ -23,7 +23,7 @@ Result<ImageEmbeddings> encode_image(Model & model, const float * pixels, size_t
     }
     std::lock_guard<std::mutex> lock(model.vision_encoder.mutex);
     if (!model.vision_encoder.encoder) {
-        MD_ASSIGN_OR_RETURN(model.vision_encoder.encoder, VisionEncoder::create(*model.vision, model.compute));
+        MD_ASSIGN_OR_RETURN(model.vision_encoder.encoder, VisionEncoder::create(*model.vision, model.compute, model.release_vision_weights));
         model.vision_encoder.compute_bytes = model.vision_encoder.encoder->compute_bytes();
     }
     ImageEmbeddings out;

@@ -10,6 +10,7 @@ Result<std::shared_ptr<Model>> load_model(const LoadParams & params) {
     if (params.text_path.empty()) return Error{ErrorCode::invalid_argument, "no text model path given"};
     auto model = std::make_shared<Model>();
     MD_ASSIGN_OR_RETURN(model->compute, ComputePool::create(params.n_threads, params.profile_ops));
+    model->release_vision_weights = params.release_vision_weights;
     const WeightPlacement placement = weight_placement(params);
     MD_ASSIGN_OR_RETURN(model->text, load_text_model(params.text_path, placement));
     if (gelu_table_supported()) {

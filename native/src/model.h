@@ -31,6 +31,7 @@ public:
     std::unique_ptr<TextModel> text;
     std::unique_ptr<VisionModel> vision;  // null for a text-only load
     std::shared_ptr<ComputePool> compute;
+    bool release_vision_weights = false;  // LoadParams::release_vision_weights
     // Declared after the weights it reads, so it is destroyed first.
     SharedVisionEncoder vision_encoder;
 };

@@ -4,9 +4,11 @@
 
 namespace moondream {
 
-Result<std::unique_ptr<VisionEncoder>> VisionEncoder::create(const VisionModel & vision, std::shared_ptr<ComputePool> pool) {
+Result<std::unique_ptr<VisionEncoder>> VisionEncoder::create(const VisionModel & vision, std::shared_ptr<ComputePool> pool,
+                                                             bool release_weights) {
     std::unique_ptr<VisionEncoder> encoder(new VisionEncoder());
     encoder->vision_ = &vision;
+    encoder->release_weights_ = release_weights;
     auto cpu = CpuBackend::create(std::move(pool));
     if (!cpu.ok()) return cpu.error();
     encoder->cpu_ = std::move(cpu.value());
@@ -42,11 +44,12 @@ Status VisionEncoder::encode(const float * pixels, std::vector<float> & embeddin
     // costs the next encode a few milliseconds of its seconds.
     ggml_backend_buffer_t scratch = graph_.embeddings->buffer;
     release_pages(ggml_backend_buffer_get_base(scratch), ggml_backend_buffer_get_size(scratch));
-    // Likewise the mmproj's mapped weights (879 MB for moondream1's f16 file): nothing reads them
-    // until the next encode, and the answer that follows would otherwise hold them on top of its KV
-    // cache (peak RSS answering, q4_0 + f16: 1,927 -> about 1,660 MiB). They stay in the page
-    // cache; mapping them back costs the next encode tens of milliseconds of its seconds.
-    vision_->file->release_all_mapped();
+    // The mmproj's mapped weights (879 MB for moondream1's f16 file) are not read again until the
+    // next encode, but mapping them back is not cheap: on the Zen 5 VM, 2.42 s against 2.22 s an
+    // encode in a loaded model (the faults of 215,000 pages, and zapping them here). So they stay
+    // mapped unless the user trades that time for memory (peak RSS answering, q4_0 + f16 pair:
+    // about 1,650 MiB released, 1,900 kept; the files are 1,629 MiB).
+    if (release_weights_) vision_->file->release_all_mapped();
     return status;
 }
 

@@ -18,7 +18,8 @@ namespace moondream {
 class VisionEncoder {
 public:
     // `vision` must outlive the encoder (the model owns both).
-    static Result<std::unique_ptr<VisionEncoder>> create(const VisionModel & vision, std::shared_ptr<ComputePool> pool);
+    // `release_weights`: LoadParams::release_vision_weights.
+    static Result<std::unique_ptr<VisionEncoder>> create(const VisionModel & vision, std::shared_ptr<ComputePool> pool, bool release_weights);
 
     // `pixels`: normalised CHW floats, 3 x image_size x image_size. Writes n_patches x n_proj_out
     // floats (row per patch) into `embeddings`.
@@ -30,6 +31,7 @@ public:
 private:
     VisionEncoder() = default;
     const VisionModel * vision_ = nullptr;
+    bool release_weights_ = false;
     std::unique_ptr<CpuBackend> cpu_;
     std::vector<uint8_t> graph_memory_;
     ggml_context_ptr graph_ctx_;

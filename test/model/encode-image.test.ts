@@ -1,6 +1,6 @@
 // md.encodeImage: decode + Pillow-exact preprocessing + the vision tower, in one call.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -81,5 +81,48 @@ describe('Moondream.encodeImage', () => {
       m.key === 'moondream.vision.resize' ? { key: m.key, type: 'string', value: 'letterbox' } : m);
     await assert.rejects(Moondream.load({ text: pair.textPath, mmproj }),
       { code: 'ERR_MODEL_FORMAT', message: /moondream\.vision\.resize.*"letterbox".*only implements "stretch"/ });
+  });
+});
+
+/** Resident KiB of each of this process's mappings of `path`, by address range (/proc/self/smaps). */
+function residentKib(path: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let range: string | undefined;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) range = line.endsWith(` ${realpathSync(path)}`) ? line.split(' ')[0] : undefined;
+    else if (range !== undefined && line.startsWith('Rss:')) out.set(range, (out.get(range) ?? 0) + Number(line.split(/\s+/)[1]));
+  }
+  return out;
+}
+
+describe('releaseVisionWeights', () => {
+  it('keeps the mmproj mapped between encodes by default, and hands its pages back after each encode when true, with the same embeddings', async () => {
+    const pair = await tinyPair('q8_0', 'f16');
+    const kept = await Moondream.load({ text: pair.textPath, mmproj: pair.mmprojPath }, { threads: 2 });
+    const keptRanges = new Set(residentKib(pair.mmprojPath).keys());
+    const released = await Moondream.load({ text: pair.textPath, mmproj: pair.mmprojPath }, { threads: 2, releaseVisionWeights: true });
+    try {
+      const a = await kept.encodeImage(fixture);
+      const b = await released.encodeImage(fixture);
+      const resident = [...residentKib(pair.mmprojPath)];
+      const keptKib = resident.filter(([range]) => keptRanges.has(range)).reduce((sum, [, kib]) => sum + kib, 0);
+      const releasedKib = resident.filter(([range]) => !keptRanges.has(range)).reduce((sum, [, kib]) => sum + kib, 0);
+      const fileKib = statSync(pair.mmprojPath).size / 1024;
+      assert.ok(keptKib > 0.5 * fileKib, `kept: ${keptKib} of the file's ${fileKib.toFixed(0)} KiB resident`);
+      // At most the partial page at the file's end, which release does not touch.
+      assert.ok(releasedKib <= 4, `released: ${releasedKib} KiB still resident`);
+      assert.deepEqual(b.embeddings, a.embeddings);
+      // The next encode maps the released weights back, and gives the same embeddings again.
+      assert.deepEqual((await released.encodeImage(fixture)).embeddings, a.embeddings);
+    } finally {
+      kept.dispose();
+      released.dispose();
+    }
+  });
+
+  it('must be a boolean', async () => {
+    const pair = await tinyPair('q8_0', 'f16');
+    await assert.rejects(Moondream.load({ text: pair.textPath, mmproj: pair.mmprojPath }, { releaseVisionWeights: 'yes' as unknown as boolean }),
+      { code: 'ERR_INVALID_ARGUMENT' });
   });
 });
