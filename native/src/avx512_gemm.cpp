@@ -146,6 +146,37 @@ MD_TARGET void multiply_avx512(const float * packed, int64_t m, const WeightRows
     }
 }
 
+MD_TARGET void convert_panels_avx512(const WeightRows & w, float * out) {
+    for (int64_t panel = 0; panel < weight_panels(w.n); ++panel) {
+        convert_panel(w, panel * kPanelWidth, 0, w.k, out + size_t(panel) * size_t(w.k) * kPanelWidth);
+    }
+}
+
+MD_TARGET void multiply_converted_avx512(const float * packed, int64_t m, int64_t panel_k, const float * panels, size_t panel_stride,
+                                         int64_t n, int64_t k, float * out, size_t ldc, const int64_t * row_n, const int64_t * row_k) {
+    for (int64_t k0 = 0; k0 < k; k0 += kChunk) {
+        for (int64_t p = 0; p < row_panels(m); ++p) {
+            const int64_t k_end = row_k != nullptr ? std::min(k, row_k[p]) : k;
+            if (k0 >= k_end) continue;  // this row panel's sums are complete
+            const int64_t kc = std::min(kChunk, k_end - k0);
+            const int64_t n_end = row_n != nullptr ? std::min(n, row_n[p]) : n;
+            const float * a = packed + size_t(p) * size_t(panel_k) * kRowsPerPanel + size_t(k0) * kRowsPerPanel;
+            const int rows = int(std::min<int64_t>(kRowsPerPanel, m - p * kRowsPerPanel));
+            for (int64_t panel = 0; panel < weight_panels(n_end); ++panel) {
+                const int64_t n0 = panel * kPanelWidth;
+                const int64_t width = std::min<int64_t>(kPanelWidth, n - n0);
+                float * c = out + size_t(p) * kRowsPerPanel * ldc + size_t(n0);
+                const float * wp = panels + size_t(panel) * panel_stride * kPanelWidth + size_t(k0) * kPanelWidth;
+                if (width > 16) {
+                    tile<2>(a, wp, kc, c, ldc, rows, first_lanes(width - 16), k0 == 0, nullptr, false);
+                } else {
+                    tile<1>(a, wp, kc, c, ldc, rows, first_lanes(width), k0 == 0, nullptr, false);
+                }
+            }
+        }
+    }
+}
+
 #endif  // MOONDREAM_AVX512_GEMM
 
 }  // namespace
@@ -192,6 +223,23 @@ void multiply(const float * packed, int64_t m, const WeightRows & w, const float
     multiply_avx512(packed, m, w, bias, out, ldc, first_panel, last_panel, epilogue, std::max(panel_k, w.k));
 #else
     (void)packed, (void)m, (void)w, (void)bias, (void)out, (void)ldc, (void)first_panel, (void)last_panel, (void)epilogue, (void)panel_k;
+#endif
+}
+
+void convert_panels(const WeightRows & w, float * out) {
+#if MOONDREAM_AVX512_GEMM
+    convert_panels_avx512(w, out);
+#else
+    (void)w, (void)out;
+#endif
+}
+
+void multiply_converted(const float * packed, int64_t m, int64_t panel_k, const float * panels, size_t panel_stride, int64_t n, int64_t k,
+                        float * out, size_t ldc, const int64_t * row_n, const int64_t * row_k) {
+#if MOONDREAM_AVX512_GEMM
+    multiply_converted_avx512(packed, m, panel_k, panels, panel_stride, n, k, out, ldc, row_n, row_k);
+#else
+    (void)packed, (void)m, (void)panel_k, (void)panels, (void)panel_stride, (void)n, (void)k, (void)out, (void)ldc, (void)row_n, (void)row_k;
 #endif
 }
 

@@ -52,4 +52,18 @@ enum class Epilogue { none, gelu_erf };
 void multiply(const float * packed, int64_t m, const WeightRows & w, const float * bias, float * out, size_t ldc,
               int64_t first_panel, int64_t last_panel, Epilogue epilogue = Epilogue::none, int64_t panel_k = 0);
 
+// For an operand many products share (an attention head's keys, used by every block of queries):
+// all of w converted once into the layout multiply() converts a chunk into, panels [p][w.k][32]
+// (rows past w.n zero): weight_panels(w.n) * w.k * 32 floats.
+void convert_panels(const WeightRows & w, float * out);
+
+// out[i][j] (rows `ldc` floats apart) = sum over k of a[i][k] w[j][k] for i < m, j < n, with w
+// already in panels [p][panel_stride][32] (convert_panels, or laid out so by the caller) and `packed`
+// as multiply's, each panel packed for `panel_k`. `row_n`, `row_k` (each nullable): per row panel
+// of `packed`, the outputs and the k it needs; a causal attention's rows need no score past their
+// last key, nor any probability there (which is zero). Outputs a row panel does not need are not
+// written.
+void multiply_converted(const float * packed, int64_t m, int64_t panel_k, const float * panels, size_t panel_stride, int64_t n, int64_t k,
+                        float * out, size_t ldc, const int64_t * row_n, const int64_t * row_k);
+
 }  // namespace moondream::avx512

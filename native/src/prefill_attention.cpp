@@ -8,6 +8,7 @@
 #include "attention_gemm.h"
 #include "avx2_gemm.h"
 #include "avx512_gemm.h"
+#include "avx512_softmax.h"
 
 #if defined(__x86_64__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -32,25 +33,81 @@ constexpr int64_t kQueryBlock = 96;
 
 struct Buffers {
     std::vector<float> q_packed, scores, values_packed, out_t;
-    std::vector<int64_t> visible;
+    std::vector<float> key_panels, probabilities_packed;  // AVX-512 only
+    std::vector<int64_t> visible, row_panel_keys;
 };
 
 #if MOONDREAM_PREFILL_ATTENTION
 
-// Values rows [0, n) (`stride` elements apart, f16 or f32) -> panels [p][n][12] of the value
-// columns p*12 .. p*12+11 (columns past d zero): V^T packed as avx512::multiply's activations.
-MD_TARGET_AVX512 void pack_values_avx512(const void * v, bool half, size_t stride, int64_t n, int64_t d, float * out) {
-    const int64_t panels = avx512::row_panels(d);
-    for (int64_t p = 0; p < panels; ++p) {
-        const int64_t width = std::min<int64_t>(avx512::kRowsPerPanel, d - p * avx512::kRowsPerPanel);
-        const __mmask16 mask = __mmask16((1u << width) - 1);
-        float * panel = out + size_t(p) * size_t(n) * avx512::kRowsPerPanel;
+// The keys a query at `position` sees: up to its own.
+inline int64_t keys_seen(int32_t position, int64_t n_kv) { return std::clamp<int64_t>(int64_t(position) + 1, 1, n_kv); }
+
+// The most keys any of the t queries sees: the values a head's blocks use.
+int64_t batch_keys(const int32_t * positions, int64_t t, int64_t n_kv) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < t; ++i) n = std::max(n, keys_seen(positions[i], n_kv));
+    return n;
+}
+
+// visible[i] = the keys query i0 + i sees, for i < m; returns the most (the block's last query's).
+int64_t block_keys(const int32_t * positions, int64_t i0, int64_t m, int64_t n_kv, int64_t * visible) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < m; ++i) n = std::max(n, visible[i] = keys_seen(positions[i0 + i], n_kv));
+    return n;
+}
+
+// `p` rounded up to a 64-byte boundary (buffers are sized 16 floats over).
+inline float * aligned64(float * p) { return reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63)); }
+
+// Values rows [0, n) (`stride` elements apart, f16 or f32) -> panels [p][n][32] of the value
+// columns p*32 .. p*32+31 (columns past d zero): V as the weights of O = P V.
+MD_TARGET_AVX512 void value_panels_avx512(const void * v, bool half, size_t stride, int64_t n, int64_t d, float * out) {
+    for (int64_t p = 0; p < avx512::weight_panels(d); ++p) {
+        float * panel = out + size_t(p) * size_t(n) * avx512::kPanelWidth;
         for (int64_t j = 0; j < n; ++j) {
-            const size_t at = size_t(j) * stride + size_t(p * avx512::kRowsPerPanel);
-            const __m512 row = half ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const ggml_fp16_t *>(v) + at))
-                                    : _mm512_maskz_loadu_ps(mask, static_cast<const float *>(v) + at);
-            _mm512_mask_storeu_ps(panel + size_t(j) * avx512::kRowsPerPanel, __mmask16(0x0FFF), row);
+            for (int g = 0; g < avx512::kPanelWidth; g += 16) {
+                const int64_t col = p * avx512::kPanelWidth + g;
+                const int64_t width = std::clamp<int64_t>(d - col, 0, 16);
+                const __mmask16 mask = __mmask16((1u << width) - 1);
+                const size_t at = size_t(j) * stride + size_t(col);
+                const __m512 row = half ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const ggml_fp16_t *>(v) + at))
+                                        : _mm512_maskz_loadu_ps(mask, static_cast<const float *>(v) + at);
+                _mm512_store_ps(panel + size_t(j) * avx512::kPanelWidth + g, row);
+            }
         }
+    }
+}
+
+// One head on AVX-512: per block of queries S = Q K^T over the keys converted once for the head,
+// softmax, then O = P V straight into dst. Against the shared plan below (V^T P^T, whose O^T is
+// transposed out): no keys converted again per block, no transpose of O, no value columns padded to
+// 72, and each 12 queries take only the keys up to their own last (kernel_bench prefill_attention).
+void attention_head_avx512(const float * qh, size_t q_stride, const char * kh, const char * vh, bool half, size_t k_stride, size_t v_stride,
+                           const int32_t * positions, int64_t t, int64_t d, int64_t n_kv, float scale, float * out, size_t ld_out,
+                           Buffers & b) {
+    const WeightFormat format = half ? WeightFormat::f16 : WeightFormat::f32;
+    const int64_t n_all = batch_keys(positions, t, n_kv);
+    b.key_panels.resize(size_t(avx512::weight_panels(n_all)) * size_t(d) * avx512::kPanelWidth + 16);
+    float * key_panels = aligned64(b.key_panels.data());
+    avx512::convert_panels({kh, format, k_stride, n_all, d}, key_panels);
+    b.values_packed.resize(size_t(avx512::weight_panels(d)) * size_t(n_all) * avx512::kPanelWidth + 16);
+    float * value_panels = aligned64(b.values_packed.data());
+    value_panels_avx512(vh, half, v_stride, n_all, d, value_panels);
+    const size_t ld = size_t(avx512::weight_panels(n_kv) * avx512::kPanelWidth);
+    for (int64_t i0 = 0; i0 < t; i0 += kQueryBlock) {
+        const int64_t m = std::min(kQueryBlock, t - i0);
+        const int64_t n = block_keys(positions, i0, m, n_kv, b.visible.data());
+        for (int64_t r = 0; r < avx512::row_panels(m); ++r) {
+            const int64_t * first = b.visible.data() + r * avx512::kRowsPerPanel;
+            b.row_panel_keys[size_t(r)] = *std::max_element(first, first + std::min<int64_t>(avx512::kRowsPerPanel, m - r * avx512::kRowsPerPanel));
+        }
+        avx512::pack_rows(qh + size_t(i0) * q_stride, q_stride, m, d, scale, b.q_packed.data(), 0, 1);
+        avx512::multiply_converted(b.q_packed.data(), m, d, key_panels, size_t(d), n, d, b.scores.data(), ld, b.row_panel_keys.data(), nullptr);
+        // Scores a row panel did not compute lie past its rows' keys, which the softmax zeroes.
+        avx512::softmax_rows(b.scores.data(), m, ld, n, b.visible.data());
+        avx512::pack_rows(b.scores.data(), ld, m, n, 1.0f, b.probabilities_packed.data(), 0, 1);
+        avx512::multiply_converted(b.probabilities_packed.data(), m, n, value_panels, size_t(n_all), d, n, out + size_t(i0) * ld_out, ld_out,
+                                   nullptr, b.row_panel_keys.data());
     }
 }
 
@@ -85,26 +142,23 @@ void attention_op(ggml_tensor * dst, int ith, int nth, void *) {
     b.values_packed.resize(g.packed_floats(d, n_kv));
     b.out_t.resize(size_t(d) * ld_out);
     b.visible.resize(size_t(kQueryBlock));
+    b.row_panel_keys.resize(size_t(avx512::row_panels(kQueryBlock)));
+    if (avx512) b.probabilities_packed.resize(avx512::packed_floats(kQueryBlock, n_kv));
     for (int64_t h = ith; h < n_head; h += nth) {
         const float * qh = static_cast<const float *>(q->data) + size_t(h * d);
         const char * kh = static_cast<const char *>(k->data) + size_t(h) * k->nb[2];
         const char * vh = static_cast<const char *>(v->data) + size_t(h) * v->nb[2];
-        // The head's values, once, for every key the batch sees (blocks use their first n).
-        int64_t n_all = 0;
-        for (int64_t i = 0; i < t; ++i) n_all = std::max(n_all, std::clamp<int64_t>(int64_t(positions[i]) + 1, 1, n_kv));
         if (avx512) {
-            pack_values_avx512(vh, half, v_stride, n_all, d, b.values_packed.data());
-        } else {
-            pack_values(g, vh, half, v_stride, n_all, d, b.values_packed.data());
+            attention_head_avx512(qh, q_stride, kh, vh, half, k_stride, v_stride, positions, t, d, n_kv, scale,
+                                  static_cast<float *>(dst->data) + size_t(h * d), size_t(e), b);
+            continue;
         }
+        // The head's values, once, for every key the batch sees (blocks use their first n).
+        const int64_t n_all = batch_keys(positions, t, n_kv);
+        pack_values(g, vh, half, v_stride, n_all, d, b.values_packed.data());
         for (int64_t i0 = 0; i0 < t; i0 += kQueryBlock) {
             const int64_t m = std::min(kQueryBlock, t - i0);
-            // The keys this block sees: up to its last (largest) position.
-            int64_t n = 0;
-            for (int64_t i = 0; i < m; ++i) {
-                b.visible[size_t(i)] = std::clamp<int64_t>(int64_t(positions[i0 + i]) + 1, 1, n_kv);
-                n = std::max(n, b.visible[size_t(i)]);
-            }
+            const int64_t n = block_keys(positions, i0, m, n_kv, b.visible.data());
             g.pack_rows(qh + size_t(i0) * q_stride, q_stride, m, d, scale, b.q_packed.data(), 0, 1);
             g.multiply(b.q_packed.data(), m, {kh, half ? WeightFormat::f16 : WeightFormat::f32, k_stride, n, d}, b.scores.data(), ld, 0);
             g.softmax_rows(b.scores.data(), m, ld, n, b.visible.data());

@@ -4,9 +4,12 @@
 // scalar exp, a value accumulator kept in f16): for an image prompt's 753 positions that was a
 // quarter of the prefill. Here each head takes the blocked products of avx512_gemm.h, a block of
 // queries at a time: S = scale Q K^T over the keys the block can see, a row softmax that zeroes
-// each row's future keys (the causal mask, from the positions), then O^T = V^T P^T, written into
-// the [e, t] layout the output projection reads. Heads are shared among the threads. Without
-// AVX-512 the same plan runs on avx2_gemm.h (attention_gemm.h).
+// each row's future keys (the causal mask, from the positions), then the probabilities times the
+// values, written into the [e, t] layout the output projection reads. Heads are shared among the
+// threads. On AVX-512 a head's keys and values are converted once for all its blocks, every 12
+// queries take only the keys up to their own last, and O = P V goes straight into that layout;
+// without AVX-512 the first plan, O^T = V^T P^T transposed out, runs on avx2_gemm.h
+// (attention_gemm.h).
 #pragma once
 
 #include "ggml.h"
