@@ -437,7 +437,7 @@ int main(int argc, char ** argv) {
             const double peak = dot_products ? probe.value().bf16_flops_per_second : probe.value().fp32_flops_per_second;
             const double core = dot_products ? one_core.value().bf16_flops_per_second : core_peak;
             if (type == GGML_TYPE_BF16) std::printf("bf16: %s; fractions are of the %s peak\n", dot_products ? "VDPBF16PS" : "widened to f32", dot_products ? "bf16" : "fp32");
-            for (const auto & [k, n] : {std::pair<int64_t, int64_t>{1152, 1152}, {1152, 4304}, {4304, 1152}, {1152, 8192}, {8192, 2048}}) {
+            for (const auto & [k, n] : {std::pair<int64_t, int64_t>{1152, 1152}, {1152, 3456}, {1152, 4304}, {4304, 1152}, {1152, 8192}, {8192, 2048}}) {
                 bench_half(runner, reps, type, k, n, 729, peak, core);
             }
         } else if (c == "int8") {
