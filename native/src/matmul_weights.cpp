@@ -157,6 +157,39 @@ ggml_tensor * MatmulWeights::linear(ggml_context * ctx, ggml_tensor * x, ggml_te
     return moondream::linear(ctx, x, weight, bias);
 }
 
+void MatmulWeights::stack(const std::vector<const ggml_tensor *> & weights) {
+    if (std::getenv("MOONDREAM_DISABLE_STACKED_MATRICES") != nullptr) return;
+    std::vector<const F16Matrix *> parts;
+    for (const ggml_tensor * w : weights) {
+        auto it = f16_.find(w);
+        if (it == f16_.end()) return;
+        parts.push_back(it->second.get());
+    }
+    if (auto matrix = F16Matrix::stack(parts)) stacked_[weights.front()] = Stacked{weights, std::move(matrix)};
+}
+
+std::vector<ggml_tensor *> MatmulWeights::linear_each(ggml_context * ctx, ggml_tensor * x, const std::vector<ggml_tensor *> & weights,
+                                                      const std::vector<ggml_tensor *> & biases) const {
+    auto it = weights.empty() ? stacked_.end() : stacked_.find(weights.front());
+    bool fits = it != stacked_.end() && rows_fit_kernels(x) && it->second.weights.size() == weights.size() &&
+                (biases.empty() || biases.size() == weights.size());
+    for (size_t i = 0; fits && i < weights.size(); ++i) {
+        fits = it->second.weights[i] == weights[i] && (biases.empty() || (biases[i] != nullptr && bias_fits_kernels(biases[i], weights[i])));
+    }
+    std::vector<ggml_tensor *> out;
+    if (!fits) {
+        for (size_t i = 0; i < weights.size(); ++i) out.push_back(linear(ctx, x, weights[i], biases.empty() ? nullptr : biases[i]));
+        return out;
+    }
+    ggml_tensor * rows = it->second.matrix->mul_mat(ctx, x, biases);
+    size_t column = 0;
+    for (const ggml_tensor * w : weights) {
+        out.push_back(ggml_view_2d(ctx, rows, w->ne[1], rows->ne[1], rows->nb[1], column * sizeof(float)));
+        column += size_t(w->ne[1]);
+    }
+    return out;
+}
+
 ggml_tensor * MatmulWeights::linear_gelu(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias, Gelu flavour) const {
     const bool rows_fit = rows_fit_kernels(x) && x->ne[1] > 1;
     const bool bias_fits = bias_fits_kernels(bias, weight);

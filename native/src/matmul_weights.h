@@ -41,6 +41,13 @@ public:
 
     // x W^T + b through whichever kernel holds W.
     ggml_tensor * linear(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias) const;
+    // Registers `weights`, which multiply the same activations (a vision layer's q, k and v), for
+    // one product (F16Matrix::stack) where all of them are on the f16 kernel and stack; else nothing.
+    void stack(const std::vector<const ggml_tensor *> & weights);
+    // x W_i^T + b_i for each weight (biases: one each, or none): views of one product's rows where
+    // stack() registered exactly these weights and the biases fit it, else linear() of each.
+    std::vector<ggml_tensor *> linear_each(ggml_context * ctx, ggml_tensor * x, const std::vector<ggml_tensor *> & weights,
+                                           const std::vector<ggml_tensor *> & biases) const;
     // gelu(x W^T + b) (erf GELU fused into the product where the kernel can, else gelu() of graph_ops.h).
     ggml_tensor * linear_gelu(ggml_context * ctx, ggml_tensor * x, ggml_tensor * weight, ggml_tensor * bias, Gelu flavour) const;
 
@@ -69,6 +76,12 @@ private:
     std::string cache_use_;
     std::unordered_map<const ggml_tensor *, std::unique_ptr<VnniMatrix>> vnni_;
     std::unordered_map<const ggml_tensor *, std::unique_ptr<F16Matrix>> f16_;
+    // stack()'s products, by their first weight, with the weights they stack.
+    struct Stacked {
+        std::vector<const ggml_tensor *> weights;
+        std::unique_ptr<F16Matrix> matrix;
+    };
+    std::unordered_map<const ggml_tensor *, Stacked> stacked_;
 };
 
 }  // namespace moondream

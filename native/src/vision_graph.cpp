@@ -83,8 +83,10 @@ VisionGraph build_vision_graph(ggml_context * ctx, const VisionModel & model) {
         ggml_tensor * h = layer_norm(ctx, x, l.ln1, l.ln1_b, hp.norm_eps);
         ggml_tensor * mixed = nullptr;
         if (own_attention) {
-            mixed = vision_attention(ctx, mm(h, l.q, l.q_b), mm(h, l.k, l.k_b), mm(h, l.v, l.v_b), int(n_head), scale,
-                                     model.matmuls.on_bf16_kernel(l.q));
+            // One product for q, k and v where they stack (MatmulWeights::stack): the attention
+            // reads them as views of its rows.
+            const std::vector<ggml_tensor *> qkv = model.matmuls.linear_each(ctx, h, {l.q, l.k, l.v}, {l.q_b, l.k_b, l.v_b});
+            mixed = vision_attention(ctx, qkv[0], qkv[1], qkv[2], int(n_head), scale, model.matmuls.on_bf16_kernel(l.q));
         } else {
             // Both products in ggml's tiled sgemm (llamafile), not a dot product per output (a
             // fifth of an encode on ggml's AVX2 path): it wants the queries contiguous, and sums

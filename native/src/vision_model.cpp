@@ -133,6 +133,7 @@ Result<std::unique_ptr<VisionModel>> load_vision_model(const std::string & path,
         matmul_weights.insert(matmul_weights.end(), {l.q, l.k, l.v, l.attn_out, l.fc1, l.fc2});
     }
     MD_RETURN_IF_ERROR(model->matmuls.place(*file, matmul_weights, placement));
+    for (const VisionLayer & l : model->layers) model->matmuls.stack({l.q, l.k, l.v});
     model->file = std::move(file);
     return model;
 }

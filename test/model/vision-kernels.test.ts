@@ -63,6 +63,22 @@ describe('the vision and decode kernels', () => {
     assert.ok(oursError <= ggmlError * 1.02, `ours ${oursError}, ggml ${ggmlError}`);
   });
 
+  it('q, k and v as one stacked product: one packing of the activations instead of three, the same embeddings bit for bit', async () => {
+    const pair = await tinyPair('f32', 'f16');
+    const files = { text: pair.textPath, mmproj: pair.mmprojPath };
+    const packings = async (env: Record<string, string>) => withModel(env, files, { profileOps: true }, async (md) => {
+      const embeddings = (await md.encodePixels(benchPixels(md.info.vision!.imageSize))).embeddings;
+      const packs = md.takeOpProfile().filter((o) => o.op === 'f16_matmul_pack').reduce((n, o) => n + o.count, 0);
+      return { embeddings, packs };
+    });
+    const stacked = await packings({});
+    const separate = await packings({ MOONDREAM_DISABLE_STACKED_MATRICES: '1' });
+    // The tiny tower's 2 layers: q/k/v, the attention output, fc1 and fc2, then the projector's 2.
+    assert.equal(separate.packs, 2 * 6 + 2);
+    assert.equal(stacked.packs, 2 * 4 + 2);
+    assert.deepEqual(stacked.embeddings, separate.embeddings);
+  });
+
   it('bf16 mmproj: on VDPBF16PS (attention too) as close to the f32 mmproj as ggml\'s bf16 path, and widened to f32 closer still', async (t) => {
     const f32 = await tinyPair('f32', 'f32');
     const bf16 = await tinyPair('f32', 'bf16');
