@@ -68,7 +68,7 @@ describe('ggmlInfo()', () => {
 
 // Each rate in a probe is already the best of several passes, but a shared host steals time in
 // phases of seconds, and a slow phase under one loop and not the other moves their ratio (CI once
-// read 0.59 for a ratio that quiet runs put at 0.68-0.75). Stolen time only ever lowers a rate, so
+// read 0.59 for a ratio that quiet bench runs put at 0.65-0.69). Stolen time only ever lowers a rate, so
 // the best of each rate over a few probes is what the hardware does; a loop that is really slow
 // stays slow in every probe.
 async function bestRates(accept: (best: MachineProbe) => boolean, probes = 3): Promise<MachineProbe> {
@@ -118,17 +118,20 @@ describe('probeMachine()', () => {
 
   it('measures the int8 rate with per-block scaling where the VNNI tile kernels run: below the bare peak, above the scale ops alone', async (t) => {
     const blockFraction = (p: MachineProbe) => p.int8BlockOpsPerSecond / p.int8OpsPerSecond;
-    const probe = await bestRates((p) => p.int8Isa !== 'AVX-512 VNNI' || (blockFraction(p) > 0.6 && blockFraction(p) <= 1.02));
+    const probe = await bestRates((p) => p.int8Isa !== 'AVX-512 VNNI' || (blockFraction(p) > 0.5 && blockFraction(p) <= 1.02));
     if (probe.int8Isa !== 'AVX-512 VNNI') {
       // AVX2 and AMX prefills run other kernels, which this loop does not describe.
       assert.equal(probe.int8BlockOpsPerSecond, 0);
       return;
     }
     // Per 8 VPDPBUSD the loop adds a convert, a multiply and an FMA on the same vector pipes: at
-    // most 8 / 8 = 1 of the bare rate, at least 8 / 11 if none of them overlapped (0.80 on Zen 4).
+    // most 8 / 8 = 1 of the bare rate. Measured: 0.80 on Zen 4; on Zen 5 0.65-0.69 in bench runs
+    // (two threads) and 0.60-0.69 in CI's (one thread, best of three probes). A loop that waited on
+    // each block's convert, multiply and FMA in turn (about 11 cycles of latency against the 8 of its
+    // VPDPBUSDs) would run at about 0.4.
     const fraction = blockFraction(probe);
     t.diagnostic(`int8 with per-block scaling ${(probe.int8BlockOpsPerSecond / 1e9).toFixed(0)} GOP/s: ${fraction.toFixed(2)} of the bare VPDPBUSD rate`);
-    assert.ok(fraction > 0.6 && fraction <= 1.02, `block / bare = ${fraction.toFixed(2)}`);
+    assert.ok(fraction > 0.5 && fraction <= 1.02, `block / bare = ${fraction.toFixed(2)}`);
   });
 
   it('measures the bf16 dot-product peak exactly where /proc/cpuinfo lists avx512_bf16, at the instruction rate', async (t) => {
